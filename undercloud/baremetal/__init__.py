@@ -1,0 +1,1 @@
+"""Bare metal: Ironic v1 (nodes, ports, power, provisioning)."""

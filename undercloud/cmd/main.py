@@ -1,0 +1,56 @@
+"""The `stackbox` command."""
+import argparse
+import sys
+
+from undercloud import __version__
+from undercloud.common import config as configuration
+
+CONFIG_ERROR = 2
+
+
+def _add_config_flags(parser):
+    parser.add_argument("--data-dir", help="where the DB, secrets and logs live")
+    parser.add_argument("--config", help="the YAML configuration file")
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="stackbox",
+                                     description="Stackbox: an all-in-one OpenStack-compatible "
+                                                 "cloud appliance.")
+    parser.add_argument("--version", action="version", version=f"stackbox {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the undercloud in the foreground")
+    _add_config_flags(serve)
+    serve.add_argument("--services", help="comma-separated services to enable")
+    serve.add_argument("--bind", help="the address the APIs listen on (default 127.0.0.1)")
+
+    status = commands.add_parser("status", help="show each service's health")
+    _add_config_flags(status)
+    return parser
+
+
+def load_config(args):
+    overrides = {"data_dir": args.data_dir, "bind": getattr(args, "bind", None)}
+    services = getattr(args, "services", None)
+    if services is not None:
+        overrides["services"] = [s.strip() for s in services.split(",") if s.strip()]
+    return configuration.load(args.config, overrides=overrides)
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args)
+    except configuration.ConfigError as exc:
+        print(f"stackbox: configuration error: {exc}", file=sys.stderr)
+        return CONFIG_ERROR
+    if args.command == "serve":
+        from undercloud.cmd.serve import serve
+        return serve(config)
+    from undercloud.cmd.status import status
+    return status(config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Pieces every service shares: config, the WSGI app factory, auth, policy, errors."""

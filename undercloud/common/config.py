@@ -1,0 +1,222 @@
+"""Stackbox's one configuration file, its schema, and environment overrides.
+
+Precedence, lowest first: schema defaults, the YAML file, environment
+variables (``STACKBOX_<KEY>`` or ``STACKBOX_<SECTION>__<KEY>``), then
+command-line flags. Unknown keys and bad values raise ConfigError naming them.
+"""
+import copy
+import json
+import os
+
+import jsonschema
+import yaml
+
+from undercloud.services import SERVICES
+
+ENV_PREFIX = "STACKBOX_"
+# Environment variables with the prefix that are not config keys.
+ENV_RESERVED = {"STACKBOX_CONFIG"}
+
+
+class ConfigError(Exception):
+    """The configuration is wrong; the message names the key and what is right."""
+
+
+def _port(default):
+    return {"type": "integer", "minimum": 1, "maximum": 65535, "default": default}
+
+
+def _section(properties):
+    return {"type": "object", "additionalProperties": False, "default": {},
+            "properties": properties}
+
+
+SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "data_dir": {"type": "string", "minLength": 1,
+                     "default": "/var/lib/stackbox" if os.geteuid() == 0
+                     else os.path.expanduser("~/.local/share/stackbox")},
+        "bind": {"type": "string", "minLength": 1, "default": "127.0.0.1"},
+        # The host name clients use in URLs; defaults to the bind address.
+        "public_host": {"type": ["string", "null"], "default": None},
+        "region": {"type": "string", "minLength": 1, "default": "RegionOne"},
+        "services": {"type": "array", "uniqueItems": True, "default": list(SERVICES),
+                     "items": {"enum": list(SERVICES)}},
+        "ports": _section({name: _port(s.port) for name, s in SERVICES.items()}),
+        "database": _section({
+            # None means SQLite in WAL mode at DATA_DIR/stackbox.db.
+            "url": {"type": ["string", "null"], "default": None},
+            "busy_timeout_ms": {"type": "integer", "minimum": 0, "default": 15000},
+        }),
+        "bus": _section({
+            # Where the broker listens and peers connect; defaults to the bind address.
+            "host": {"type": ["string", "null"], "default": None},
+            "port": _port(9780),
+            # auto: CurveZMQ on whenever the bind address is not loopback.
+            "curve": {"enum": ["auto", True, False], "default": "auto"},
+            "call_timeout": {"type": "number", "exclusiveMinimum": 0, "default": 30},
+        }),
+        "api": _section({
+            "workers": {"type": "integer", "minimum": 1, "maximum": 64, "default": 2},
+            "threads": {"type": "integer", "minimum": 1, "maximum": 256, "default": 16},
+            "max_body_bytes": {"type": "integer", "minimum": 1024, "default": 1048576},
+            "max_page_size": {"type": "integer", "minimum": 1, "default": 1000},
+        }),
+        "logging": _section({
+            "level": {"enum": ["DEBUG", "INFO", "WARNING", "ERROR"], "default": "INFO"},
+        }),
+        "supervisor": _section({
+            "health_timeout": {"type": "number", "exclusiveMinimum": 0, "default": 60},
+            "restart_backoff_max": {"type": "number", "minimum": 1, "default": 30},
+            "stop_timeout": {"type": "number", "minimum": 1, "maximum": 10, "default": 8},
+        }),
+    },
+}
+
+
+class Section(dict):
+    """A config section with attribute access (config.bus.port)."""
+
+    def __getattr__(self, name):
+        try:
+            value = self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        return Section(value) if isinstance(value, dict) else value
+
+
+class Config(Section):
+    """The validated, effective configuration."""
+
+    @property
+    def database_url(self) -> str:
+        return self["database"]["url"] or f"sqlite:///{self.path('stackbox.db')}"
+
+    @property
+    def host(self) -> str:
+        """The host clients put in URLs."""
+        if self["public_host"]:
+            return self["public_host"]
+        return "127.0.0.1" if self["bind"] in ("0.0.0.0", "::") else self["bind"]
+
+    @property
+    def curve_enabled(self) -> bool:
+        curve = self["bus"]["curve"]
+        return is_loopback(self["bind"]) is False if curve == "auto" else curve
+
+    @property
+    def bus_url(self) -> str:
+        host = self["bus"]["host"] or self.host
+        return f"tcp://{host}:{self['bus']['port']}"
+
+    def path(self, *parts) -> str:
+        return os.path.join(self["data_dir"], *parts)
+
+    def port(self, service: str) -> int:
+        return self["ports"][service]
+
+    def endpoint(self, service: str) -> str:
+        return f"http://{self.host}:{self.port(service)}"
+
+    def to_json(self) -> str:
+        return json.dumps(self, sort_keys=True)
+
+
+def is_loopback(address: str) -> bool:
+    return address in ("localhost", "::1") or address.startswith("127.")
+
+
+def _parse_scalar(key, text, schema):
+    """An environment value, read as YAML so numbers and booleans keep their type."""
+    if schema.get("type") == "array" and not text.lstrip().startswith("["):
+        return [item.strip() for item in text.split(",") if item.strip()]
+    try:
+        return yaml.safe_load(text) if text != "" else ""
+    except yaml.YAMLError:
+        raise ConfigError(f"{key}: cannot read {text!r} as a value") from None
+
+
+def _env_overrides(environ) -> dict:
+    overrides = {}
+    for name, text in environ.items():
+        if not name.startswith(ENV_PREFIX) or name in ENV_RESERVED:
+            continue
+        path = [part.lower() for part in name[len(ENV_PREFIX):].split("__")]
+        schema = SCHEMA
+        for part in path:
+            schema = schema.get("properties", {}).get(part)
+            if schema is None:
+                raise ConfigError(f"{name}: unknown configuration key "
+                                  f"'{'.'.join(path)}' in the environment")
+        target = overrides
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+        target[path[-1]] = _parse_scalar(name, text, schema)
+    return overrides
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def _fill_defaults(schema, value):
+    if schema.get("type") != "object" or not isinstance(value, dict):
+        return value
+    for key, sub in schema.get("properties", {}).items():
+        if key not in value and "default" in sub:
+            value[key] = copy.deepcopy(sub["default"])
+        if key in value:
+            value[key] = _fill_defaults(sub, value[key])
+    return value
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    where = ".".join(str(p) for p in error.absolute_path)
+    if error.validator == "additionalProperties":
+        known = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(known))
+        prefix = f"{where}." if where else ""
+        return (f"unknown configuration key '{prefix}{unknown[0]}' "
+                f"(known keys{' in ' + where if where else ''}: {', '.join(known)})")
+    if error.validator == "enum":
+        allowed = ", ".join(repr(v) for v in error.validator_value)
+        return f"{where}: {error.instance!r} is not one of {allowed}"
+    return f"{where or 'configuration'}: {error.message}"
+
+
+def load(path: str | None = None, environ=None, overrides: dict | None = None) -> Config:
+    """Build the effective configuration, or raise ConfigError naming what is wrong."""
+    environ = os.environ if environ is None else environ
+    path = path or environ.get("STACKBOX_CONFIG")
+    values: dict = {}
+    if path:
+        try:
+            with open(path) as handle:
+                values = yaml.safe_load(handle) or {}
+        except OSError as exc:
+            raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"configuration file {path} is not valid YAML: {exc}") from None
+        if not isinstance(values, dict):
+            raise ConfigError(f"configuration file {path} must hold a mapping of keys")
+    _merge(values, _env_overrides(environ))
+    _merge(values, {k: v for k, v in (overrides or {}).items() if v is not None})
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    errors = sorted(validator.iter_errors(values), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ConfigError(_describe(errors[0]) + (f" (in {path})" if path else ""))
+    config = Config(_fill_defaults(SCHEMA, values))
+    config["data_dir"] = os.path.abspath(os.path.expanduser(config["data_dir"]))
+    return config
+
+
+def from_json(text: str) -> Config:
+    """The effective config the supervisor hands to its children."""
+    return Config(json.loads(text))

@@ -1,0 +1,1 @@
+"""Identity: Keystone v3 (users, projects, roles, tokens, catalog)."""

@@ -1,0 +1,1 @@
+"""Network: Neutron v2.0 with a real data plane."""

@@ -1,0 +1,1 @@
+"""Object: Swift v1 object storage."""

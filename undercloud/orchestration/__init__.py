@@ -1,0 +1,1 @@
+"""Orchestration: Heat v1 stacks."""

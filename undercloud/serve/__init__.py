@@ -1,0 +1,1 @@
+"""`stackbox serve`: prepare the data dir, start and supervise the undercloud's processes."""

@@ -1,0 +1,59 @@
+"""The secrets generated on first start: admin password, token keys, encryption key, bus keys.
+
+They live in DATA_DIR/secrets (mode 0700), each file mode 0600, and are never logged.
+"""
+import os
+import secrets as random
+
+from cryptography.fernet import Fernet
+
+from undercloud.common.files import read_text, write_secret
+
+
+def secrets_dir(config) -> str:
+    return config.path("secrets")
+
+
+def admin_password_file(config) -> str:
+    return os.path.join(secrets_dir(config), "admin-password")
+
+
+def admin_password(config) -> str:
+    return read_text(admin_password_file(config))
+
+
+def token_keys_dir(config) -> str:
+    return os.path.join(secrets_dir(config), "token-keys")
+
+
+def encryption_key_file(config) -> str:
+    return os.path.join(secrets_dir(config), "encryption-key")
+
+
+def _ensure(path: str, make) -> bool:
+    if os.path.exists(path):
+        return False
+    write_secret(path, make())
+    return True
+
+
+def ensure_secrets(config) -> list[str]:
+    """Create whichever secrets are missing; return the names made (never the values)."""
+    os.makedirs(secrets_dir(config), mode=0o700, exist_ok=True)
+    os.chmod(secrets_dir(config), 0o700)
+    made = []
+    if _ensure(admin_password_file(config), lambda: random.token_urlsafe(18)):
+        made.append("admin password")
+    keys = token_keys_dir(config)
+    os.makedirs(keys, mode=0o700, exist_ok=True)
+    # Keystone's key repository layout: 0 is the staged key, the highest number is primary.
+    if not os.listdir(keys):
+        write_secret(os.path.join(keys, "0"), Fernet.generate_key())
+        write_secret(os.path.join(keys, "1"), Fernet.generate_key())
+        made.append("token keys")
+    if _ensure(encryption_key_file(config), Fernet.generate_key):
+        made.append("encryption key")
+    from undercloud.bus import keys as bus_keys
+    if bus_keys.ensure_keys(config):
+        made.append("bus keys")
+    return made

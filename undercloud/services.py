@@ -1,0 +1,40 @@
+"""The registry of the cloud's services: one entry per service folder.
+
+Each entry names the service in the user's words, its catalog type, its
+OpenStack default port, the module whose ``blueprint`` serves its API, the
+error body shape its api-ref uses, and its manager (if it has slow work).
+"""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str                 # the folder under undercloud/ and the log file name
+    catalog_type: str         # the service type in the identity catalog
+    port: int                 # the OpenStack default port
+    error_style: str          # which api-ref error body shape (see common/errors.py)
+    version_path: str         # the path clients append to the endpoint
+    manager: str | None = None  # "module:Class" of the manager process, if any
+
+    @property
+    def api_module(self) -> str:
+        return f"undercloud.{self.name}.api"
+
+
+SERVICES: dict[str, Service] = {s.name: s for s in (
+    Service("identity", "identity", 5000, "keystone", "/v3"),
+    Service("image", "image", 9292, "glance", ""),
+    Service("compute", "compute", 8774, "nova", "/v2.1"),
+    Service("network", "network", 9696, "neutron", ""),
+    Service("volume", "block-storage", 8776, "nova", "/v3/%(project_id)s"),
+    Service("object", "object-store", 8080, "swift", "/v1/AUTH_%(project_id)s"),
+    Service("orchestration", "orchestration", 8004, "heat", "/v1/%(project_id)s"),
+    Service("telemetry", "metric", 8777, "gnocchi", ""),
+    Service("baremetal", "baremetal", 6385, "ironic", ""),
+)}
+
+
+def enabled(names) -> list[Service]:
+    """The services named, in registry order (the order they start in)."""
+    wanted = set(names)
+    return [s for s in SERVICES.values() if s.name in wanted]

@@ -1,0 +1,1 @@
+"""Telemetry: metrics from the bus's notifications."""

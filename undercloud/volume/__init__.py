@@ -1,0 +1,1 @@
+"""Volume: Cinder v3 block storage."""
