@@ -28,7 +28,7 @@ def _children(config, config_file, listening) -> list[Child]:
         if service.manager:
             children.append(Child(f"{service.name}-manager",
                                   [python, "-m", "undercloud.serve.manager", *common,
-                                   "--service", service.name]))
+                                   "--service", service.name], log_name=service.name))
     return children
 
 

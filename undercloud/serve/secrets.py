@@ -54,6 +54,8 @@ def ensure_secrets(config) -> list[str]:
     if _ensure(encryption_key_file(config), Fernet.generate_key):
         made.append("encryption key")
     from undercloud.bus import keys as bus_keys
-    if bus_keys.ensure_keys(config):
+    fresh = not os.path.isdir(bus_keys.key_dir(config))
+    bus_keys.ensure_keys(config)
+    if fresh:
         made.append("bus keys")
     return made

@@ -23,6 +23,7 @@ class Child:
     name: str
     argv: list[str]
     pass_fds: tuple = ()
+    log_name: str | None = None    # the log file's name when it is not the child's
     process: subprocess.Popen | None = None
     started_at: float = 0.0
     restarts: int = 0
@@ -55,7 +56,7 @@ class Supervisor:
         self.children.append(child)
 
     def _spawn(self, child: Child):
-        log = open(os.path.join(self.log_dir, f"{child.name}.log"), "ab")
+        log = open(os.path.join(self.log_dir, f"{child.log_name or child.name}.log"), "ab")
         try:
             child.process = subprocess.Popen(
                 child.argv, pass_fds=child.pass_fds, stdin=subprocess.DEVNULL,

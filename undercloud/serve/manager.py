@@ -1,0 +1,31 @@
+"""A manager process: `python -m undercloud.serve.manager --service NAME`."""
+import argparse
+import importlib
+import signal
+
+from undercloud.common import config as configuration
+from undercloud.common import logging as logs
+from undercloud.services import SERVICES
+
+
+def load_manager(service_name: str):
+    module_name, _, class_name = SERVICES[service_name].manager.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="stackbox-manager")
+    parser.add_argument("--config-json", required=True)
+    parser.add_argument("--service", required=True, choices=sorted(SERVICES))
+    args = parser.parse_args(argv)
+    with open(args.config_json) as stream:
+        config = configuration.from_json(stream.read())
+    logs.setup_process(config, args.service)
+    manager = load_manager(args.service)(config)
+    signal.signal(signal.SIGTERM, lambda signum, frame: manager.stop())
+    signal.signal(signal.SIGINT, lambda signum, frame: manager.stop())
+    manager.run()
+
+
+if __name__ == "__main__":
+    main()
