@@ -67,6 +67,24 @@ SCHEMA = {
         "logging": _section({
             "level": {"enum": ["DEBUG", "INFO", "WARNING", "ERROR"], "default": "INFO"},
         }),
+        "identity": _section({
+            "token_expiration": {"type": "integer", "minimum": 60, "default": 3600},
+            # Keystone's [identity] password_hash_algorithm and _rounds (bcrypt cost).
+            "password_hash_algorithm": {"enum": ["bcrypt", "scrypt"], "default": "bcrypt"},
+            "password_hash_rounds": {"type": "integer", "minimum": 4, "maximum": 31,
+                                     "default": 12},
+            # Keystone's [security_compliance] options; null turns a check off.
+            "lockout_failure_attempts": {"type": ["integer", "null"], "minimum": 1,
+                                         "default": None},
+            "lockout_duration": {"type": "integer", "minimum": 1, "default": 1800},
+            "unique_last_password_count": {"type": "integer", "minimum": 0, "default": 0},
+            "minimum_password_age": {"type": "integer", "minimum": 0, "default": 0},
+            "password_expires_days": {"type": ["integer", "null"], "minimum": 1,
+                                      "default": None},
+            "password_regex": {"type": ["string", "null"], "default": None},
+            "password_regex_description": {"type": ["string", "null"], "default": None},
+            "change_password_upon_first_use": {"type": "boolean", "default": False},
+        }),
         "supervisor": _section({
             "health_timeout": {"type": "number", "exclusiveMinimum": 0, "default": 60},
             "restart_backoff_max": {"type": "number", "minimum": 1, "default": 30},

@@ -1,0 +1,12 @@
+"""Identity's schema versions."""
+from undercloud.db import Migration
+from undercloud.identity import models
+
+
+def _create_tables(database):
+    database.create_tables(models.TABLES)
+
+
+MIGRATIONS = [
+    Migration(1, "create identity tables", _create_tables),
+]
