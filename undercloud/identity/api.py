@@ -3,8 +3,13 @@ from flask import Blueprint
 
 from undercloud.common import versions
 from undercloud.common.auth import public
+from undercloud.identity.routes import (application_credentials, assignments, auth, catalog,
+                                        domains, groups, projects, roles, users)
 
 blueprint = Blueprint("identity", __name__)
+for routes in (auth, domains, projects, users, groups, roles, assignments, catalog,
+               application_credentials):
+    blueprint.register_blueprint(routes.blueprint)
 V3_UPDATED = "2024-04-01T00:00:00Z"
 
 

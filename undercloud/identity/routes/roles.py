@@ -1,0 +1,4 @@
+"""Identity routes: roles."""
+from flask import Blueprint
+
+blueprint = Blueprint("identity_roles", __name__)

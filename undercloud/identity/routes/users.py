@@ -1,0 +1,4 @@
+"""Identity routes: users."""
+from flask import Blueprint
+
+blueprint = Blueprint("identity_users", __name__)
