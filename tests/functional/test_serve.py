@@ -140,18 +140,28 @@ def test_killed_children_are_restarted(start_undercloud):
     assert undercloud.process.poll() is None
 
 
-def test_stop_leaves_no_process_behind(start_undercloud):
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_stop_leaves_no_process_behind(start_undercloud, stop_signal):
     undercloud = start_undercloud(services=["identity", "image"])
     family = descendants(undercloud.process.pid)
     assert len(family) >= 3  # bus, the API master and its workers
     started = time.monotonic()
-    assert undercloud.stop() == 0
+    undercloud.process.send_signal(stop_signal)
+    assert undercloud.process.wait(10) == 0
     assert time.monotonic() - started < 10
     assert wait_for(lambda: not any(alive(pid) for pid in family), 5)
     assert not (undercloud.data_dir / "run" / "serve.json").exists()
     result = subprocess.run(stackbox_argv("status", "--config", str(undercloud.config_file)),
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 3 and "not running" in result.stdout
+
+
+def test_killing_serve_itself_takes_its_children_along(start_undercloud):
+    undercloud = start_undercloud(services=["identity"])
+    family = descendants(undercloud.process.pid)
+    undercloud.process.kill()
+    undercloud.process.wait()
+    assert wait_for(lambda: not any(alive(pid) for pid in family), 10)
 
 
 def run_serve(config_file, timeout=30, env=None):

@@ -126,8 +126,15 @@ class Config(Section):
 
     @property
     def bus_url(self) -> str:
+        """Where peers connect to the broker."""
         host = self["bus"]["host"] or self.host
         return f"tcp://{host}:{self['bus']['port']}"
+
+    @property
+    def bus_bind_url(self) -> str:
+        """Where the broker listens: the bus host if set, else the API bind address."""
+        host = self["bus"]["host"] or self["bind"]
+        return f"tcp://{'*' if host in ('0.0.0.0', '::') else host}:{self['bus']['port']}"
 
     def path(self, *parts) -> str:
         return os.path.join(self["data_dir"], *parts)
