@@ -2,7 +2,7 @@
 
 Each entry names the service in the user's words, its catalog type, its
 OpenStack default port, the module whose ``blueprint`` serves its API, the
-error body shape its api-ref uses, and its manager (if it has slow work).
+error body shape its api-ref uses, and its manager processes (for slow work).
 """
 from dataclasses import dataclass
 
@@ -14,11 +14,13 @@ class Service:
     port: int                 # the OpenStack default port
     error_style: str          # which api-ref error body shape (see common/errors.py)
     version_path: str         # the path clients append to the endpoint
-    manager: str | None = None  # "module:Class" of the manager process, if any
+    # The manager processes: (process name, "module:Class"), e.g. a scheduler and a compute host.
+    managers: tuple[tuple[str, str], ...] = ()
+    api: str | None = None    # the API module, when it is not undercloud.<name>.api
 
     @property
     def api_module(self) -> str:
-        return f"undercloud.{self.name}.api"
+        return self.api or f"undercloud.{self.name}.api"
 
 
 SERVICES: dict[str, Service] = {s.name: s for s in (

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 import yaml
 
-from tests.fixtures.undercloud import free_port, stackbox_argv, write_config
+from tests.fixtures.undercloud import stackbox_argv, write_config
 from undercloud import services as registry
 
 pytestmark = pytest.mark.functional

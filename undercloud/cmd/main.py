@@ -27,6 +27,16 @@ def _parser():
 
     status = commands.add_parser("status", help="show each service's health")
     _add_config_flags(status)
+
+    identity = commands.add_parser("identity", help="identity maintenance")
+    identity_commands = identity.add_subparsers(dest="identity_command", required=True,
+                                                metavar="COMMAND")
+    rotate = identity_commands.add_parser("rotate-keys",
+                                          help="rotate the token keys (Keystone's fernet_rotate)")
+    _add_config_flags(rotate)
+    rotate.add_argument("--max-active-keys", type=int, default=3,
+                        help="keys kept: the primary, the staged and the newest secondaries "
+                             "(default 3)")
     return parser
 
 
@@ -48,6 +58,9 @@ def main(argv=None) -> int:
     if args.command == "serve":
         from undercloud.cmd.serve import serve
         return serve(config)
+    if args.command == "identity":
+        from undercloud.cmd.identity import rotate_keys
+        return rotate_keys(config, args.max_active_keys)
     from undercloud.cmd.status import status
     return status(config)
 

@@ -25,10 +25,10 @@ def _children(config, config_file, listening) -> list[Child]:
                 Child("api", [python, "-m", "undercloud.serve.api", *common,
                               *[f"--fd={fd}" for fd in fds]], pass_fds=fds)]
     for service in registry.enabled(config["services"]):
-        if service.manager:
-            children.append(Child(f"{service.name}-manager",
-                                  [python, "-m", "undercloud.serve.manager", *common,
-                                   "--service", service.name], log_name=service.name))
+        for process, _ in service.managers:
+            children.append(Child(process, [python, "-m", "undercloud.serve.manager", *common,
+                                            "--service", service.name, "--manager", process],
+                                  log_name=service.name))
     return children
 
 
@@ -53,7 +53,8 @@ def _summary(config, elapsed: float, clouds_file: str) -> str:
 
 def serve(config) -> int:
     started = time.monotonic()
-    os.makedirs(config["data_dir"], mode=0o750, exist_ok=True)
+    # o+x so qemu (user libvirt-qemu) can reach instance disks below it.
+    os.makedirs(config["data_dir"], mode=0o751, exist_ok=True)
     try:
         lock = runfile.lock(config)
     except runfile.AlreadyRunning as exc:

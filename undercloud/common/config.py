@@ -85,6 +85,60 @@ SCHEMA = {
             "password_regex_description": {"type": ["string", "null"], "default": None},
             "change_password_upon_first_use": {"type": "boolean", "default": False},
         }),
+        "image": _section({
+            # null: DATA_DIR/images for image data, DATA_DIR/image-staging for staged uploads.
+            "store_dir": {"type": ["string", "null"], "default": None},
+            "staging_dir": {"type": ["string", "null"], "default": None},
+            # Bytes read from the client and written to the store at a time.
+            "upload_chunk_size": {"type": "integer", "minimum": 4096, "maximum": 67108864,
+                                  "default": 1048576},
+            # Glance's per-project limits; -1 means unlimited (sizes in MiB, as in Glance).
+            "image_count_total": {"type": "integer", "minimum": -1, "default": 1000},
+            "image_size_total": {"type": "integer", "minimum": -1, "default": 1048576},
+            # Glance's image_size_cap (bytes), member/property/tag quotas and page size.
+            "image_size_cap": {"type": "integer", "minimum": 1, "default": 1099511627776},
+            "image_member_quota": {"type": "integer", "minimum": -1, "default": 128},
+            "image_property_quota": {"type": "integer", "minimum": -1, "default": 128},
+            "image_tag_quota": {"type": "integer", "minimum": -1, "default": 128},
+            "limit_param_default": {"type": "integer", "minimum": 1, "default": 25},
+        }),
+        "compute": _section({
+            # libvirt URI the compute manager drives: qemu:///system, or test:///default in tests.
+            "virt_uri": {"type": "string", "minLength": 1, "default": "qemu:///system"},
+            # This host's name on the bus (compute.<host>) and in os-hypervisors; null: hostname.
+            "host": {"type": ["string", "null"], "default": None},
+            # null: DATA_DIR/compute/instances (disks, config drives, console logs).
+            "instances_dir": {"type": ["string", "null"], "default": None},
+            "default_availability_zone": {"type": "string", "minLength": 1, "default": "nova"},
+            # Nova's allocation ratios and host reservations for the scheduler's claims.
+            "cpu_allocation_ratio": {"type": "number", "exclusiveMinimum": 0, "default": 16.0},
+            "ram_allocation_ratio": {"type": "number", "exclusiveMinimum": 0, "default": 1.5},
+            "disk_allocation_ratio": {"type": "number", "exclusiveMinimum": 0, "default": 1.0},
+            "reserved_host_memory_mb": {"type": "integer", "minimum": 0, "default": 512},
+            "reserved_host_disk_mb": {"type": "integer", "minimum": 0, "default": 0},
+            "reserved_host_cpus": {"type": "integer", "minimum": 0, "default": 0},
+            # Seconds between reconciliations, power-state syncs and host reports.
+            "reconcile_interval": {"type": "number", "exclusiveMinimum": 0, "default": 60},
+            "power_sync_interval": {"type": "number", "exclusiveMinimum": 0, "default": 60},
+            "report_interval": {"type": "number", "exclusiveMinimum": 0, "default": 10},
+            # A service whose last report is older than this is "down" (Nova's service_down_time).
+            "service_down_time": {"type": "number", "exclusiveMinimum": 0, "default": 60},
+            # Nova's default quotas per project; -1 means unlimited.
+            "quota_instances": {"type": "integer", "minimum": -1, "default": 10},
+            "quota_cores": {"type": "integer", "minimum": -1, "default": 20},
+            "quota_ram": {"type": "integer", "minimum": -1, "default": 51200},
+            "quota_key_pairs": {"type": "integer", "minimum": -1, "default": 100},
+            "quota_metadata_items": {"type": "integer", "minimum": -1, "default": 128},
+            "quota_server_groups": {"type": "integer", "minimum": -1, "default": 10},
+            "quota_server_group_members": {"type": "integer", "minimum": -1, "default": 10},
+            "quota_injected_files": {"type": "integer", "minimum": -1, "default": 5},
+            "quota_injected_file_content_bytes": {"type": "integer", "minimum": -1,
+                                                  "default": 10240},
+            "quota_injected_file_path_length": {"type": "integer", "minimum": -1,
+                                                "default": 255},
+            # Page size of server and flavor listings (Nova's [api] max_limit).
+            "max_limit": {"type": "integer", "minimum": 1, "default": 1000},
+        }),
         "supervisor": _section({
             "health_timeout": {"type": "number", "exclusiveMinimum": 0, "default": 60},
             "restart_backoff_max": {"type": "number", "minimum": 1, "default": 30},

@@ -12,6 +12,7 @@ import uuid
 from flask import Flask, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
+from undercloud import db
 from undercloud.common import auth, errors
 from undercloud.services import Service
 
@@ -27,6 +28,7 @@ def streaming(view):
 def create_app(config, service: Service, validate_token=None, module=None) -> Flask:
     """The service's app; `module` (with a `blueprint`) defaults to undercloud.<service>.api."""
     module = module or importlib.import_module(service.api_module)
+    db.connect(config)  # API processes hold the DB handle; connect() is idempotent and fork-safe
     app = Flask(f"undercloud.{service.name}")
     app.config["STACKBOX"] = config
     app.json.sort_keys = False

@@ -10,10 +10,10 @@ from undercloud.db.base import BaseModel, TimestampedModel, database
 from undercloud.db.connect import connect, redacted_url
 from undercloud.db.fields import JSONField, new_id, utcnow
 from undercloud.db.migrations import Migration, MigrationError, applied, migrate, migrations_of
-from undercloud.db.transaction import transaction, write
+from undercloud.db.transaction import transaction
 
 __all__ = [
     "BaseModel", "JSONField", "Migration", "MigrationError", "TimestampedModel",
     "applied", "connect", "database", "migrate", "migrations_of", "new_id",
-    "redacted_url", "transaction", "utcnow", "write",
+    "redacted_url", "transaction", "utcnow",
 ]

@@ -17,6 +17,3 @@ def transaction(db=None):
         return db.atomic(lock_type="IMMEDIATE")
     return db.atomic()
 
-
-# The same thing, for call sites that read better as "with db.write():".
-write = transaction

@@ -6,7 +6,6 @@ import traceback
 import types
 
 import peewee
-import pytest
 
 from undercloud import db
 

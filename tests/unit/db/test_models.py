@@ -98,7 +98,7 @@ def test_a_write_transaction_rolls_back_on_error(flavors):
         with db.transaction():
             flavors.create(name="m1.small")
             raise RuntimeError("boom")
-    with db.write():
+    with db.transaction():
         flavors.create(name="m1.tiny")
 
     assert [f.name for f in flavors.select()] == ["m1.tiny"]

@@ -1,0 +1,133 @@
+"""The image API on Flask's test client: a temp data dir, SQLite or PostgreSQL, and callers
+made up by token.
+
+A token reads "user:project:role,role" (e.g. "alice:p-alice:member,reader"), so each test
+says in one string who is asking. `as_user(...)` gives a client whose requests carry it.
+"""
+import json
+import time
+
+import pytest
+
+from undercloud import db
+from undercloud.common import config as configuration
+from undercloud.common import errors, wsgi
+from undercloud.common.context import RequestContext
+from undercloud.image import bootstrap
+from undercloud.services import SERVICES
+
+ADMIN = "admin:p-admin:admin,member,reader"
+ALICE = "alice:p-alice:member,reader"
+BOB = "bob:p-bob:member,reader"
+READER = "rita:p-alice:reader"
+
+
+def validator(token: str) -> RequestContext:
+    try:
+        user, project, roles = token.split(":")
+    except ValueError:
+        raise errors.Unauthorized("The request you have made requires authentication.") from None
+    return RequestContext(user_id=user, project_id=project, roles=roles.split(","), token=token)
+
+
+@pytest.fixture
+def image_config(tmp_path):
+    return {"image": {}}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def cfg(request, tmp_path, image_config):
+    """The service's config on SQLite in tmp_path, or on a fresh PostgreSQL database."""
+    overrides = {"data_dir": str(tmp_path), **image_config}
+    if request.param == "postgresql":
+        overrides["database"] = {"url": request.getfixturevalue("postgres_db_url")}
+    cfg = configuration.load(environ={}, overrides=overrides)
+    db.connect(cfg)
+    db.migrate(cfg, ["image"])
+    bootstrap.bootstrap(cfg)
+    yield cfg
+    db.database.close()
+
+
+@pytest.fixture
+def app(cfg):
+    return wsgi.create_app(cfg, SERVICES["image"], validate_token=validator)
+
+
+class Caller:
+    """A test client that sends one user's token and JSON, in the user's words."""
+
+    def __init__(self, client, token):
+        self.client, self.token = client, token
+
+    def _headers(self, headers):
+        return {"X-Auth-Token": self.token, **(headers or {})}
+
+    def get(self, path, **kw):
+        return self.client.get(path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def delete(self, path, **kw):
+        return self.client.delete(path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def post(self, path, **kw):
+        return self.client.post(path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def put(self, path, **kw):
+        return self.client.put(path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def patch(self, path, changes, media="application/openstack-images-v2.1-json-patch", **kw):
+        headers = self._headers({"Content-Type": media, **kw.pop("headers", {})})
+        return self.client.patch(path, data=json.dumps(changes),
+                                 headers=headers, **kw)
+
+    def create(self, **attributes):
+        response = self.post("/v2/images", json=attributes)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    def upload(self, image_id, data: bytes, **headers):
+        return self.put(f"/v2/images/{image_id}/file", data=data,
+                        headers={"Content-Type": "application/octet-stream", **headers})
+
+    def show(self, image_id):
+        return self.get(f"/v2/images/{image_id}")
+
+    def ids(self, query=""):
+        response = self.get(f"/v2/images{query}")
+        assert response.status_code == 200, response.get_json()
+        return [image["id"] for image in response.get_json()["images"]]
+
+
+@pytest.fixture
+def as_user(app):
+    def make(token):
+        return Caller(app.test_client(), token)
+    return make
+
+
+@pytest.fixture
+def admin(as_user):
+    return as_user(ADMIN)
+
+
+@pytest.fixture
+def alice(as_user):
+    return as_user(ALICE)
+
+
+@pytest.fixture
+def bob(as_user):
+    return as_user(BOB)
+
+
+@pytest.fixture
+def wait_for():
+    def wait(predicate, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.02)
+        return None
+    return wait

@@ -1,0 +1,1 @@
+"""Compute's back ends: the libvirt driver, instance disks, and the libvirt daemons."""

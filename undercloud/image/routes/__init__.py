@@ -1,0 +1,1 @@
+"""Image's routes, one module per resource, each with its own blueprint."""
