@@ -42,7 +42,9 @@ def _log_to_console():
 def _summary(config, elapsed: float, clouds_file: str) -> str:
     lines = [f"Stackbox undercloud is up in {elapsed:.1f} s (data in {config['data_dir']})"]
     for service in registry.enabled(config["services"]):
-        path = service.version_path.split("%")[0].rstrip("/")
+        path = service.version_path
+        if "%" in path:  # per-project URLs: show the version root, e.g. /v3
+            path = path[:path.index("%")].rsplit("/", 1)[0]
         lines.append(f"  {service.name:<14} {config.endpoint(service.name)}{path}")
     lines.append(f"  {'bus':<14} {config.bus_url}")
     lines.append(f"Use it: export OS_CLIENT_CONFIG_FILE={clouds_file} OS_CLOUD=stackbox; "
