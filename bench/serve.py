@@ -5,7 +5,6 @@ Prints numbers and asserts nothing. Goals (issue 2): cold start < 3 s, total RSS
 Runs on free loopback ports in a temporary data dir.
 """
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -13,25 +12,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.fixtures.processes import descendants  # noqa: E402
 from tests.fixtures.undercloud import start  # noqa: E402
-
-
-def family(pid: int) -> list[int]:
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stream:
-                    parents.setdefault(int(stream.read().rsplit(")", 1)[1].split()[1]),
-                                       []).append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    found, queue = [pid], [pid]
-    while queue:
-        for child in parents.get(queue.pop(), []):
-            found.append(child)
-            queue.append(child)
-    return found
 
 
 def memory_kb(pid: int, field: str) -> int:
@@ -51,7 +33,7 @@ def measure(data_dir: Path) -> tuple[float, int, int, int]:
     undercloud = start(data_dir)
     elapsed = time.monotonic() - started
     time.sleep(1.0)  # let workers finish starting before reading memory
-    pids = family(undercloud.process.pid)
+    pids = [undercloud.process.pid, *descendants(undercloud.process.pid)]
     rss = sum(memory_kb(pid, "VmRSS:") for pid in pids)
     pss = sum(memory_kb(pid, "Pss:") for pid in pids)
     undercloud.stop()

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from tests.fixtures.processes import wait_for
 from tests.fixtures.undercloud import stackbox_argv
 
 pytestmark = [pytest.mark.functional, pytest.mark.clients]
@@ -46,15 +47,6 @@ def bare_env(undercloud) -> dict:
     return {"OS_CLOUD": "", "OS_AUTH_URL": undercloud.endpoint("identity") + "/v3",
             "OS_IDENTITY_API_VERSION": "3", "OS_INTERFACE": "public",
             "OS_REGION_NAME": undercloud.config["region"]}
-
-
-def wait_for(condition, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_token_issue_gives_a_project_token(openstack, undercloud):

@@ -11,6 +11,7 @@ import urllib.request
 import pytest
 import yaml
 
+from tests.fixtures.processes import alive, descendants, wait_for
 from tests.fixtures.undercloud import stackbox_argv, write_config
 from undercloud import services as registry
 
@@ -26,43 +27,10 @@ def get(url):
         return error.code, error.headers, json.loads(error.read())
 
 
-def descendants(pid: int) -> set[int]:
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stream:
-                    parent = int(stream.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    found, queue = set(), [pid]
-    while queue:
-        for child in children.get(queue.pop(), []):
-            found.add(child)
-            queue.append(child)
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stream:
-            return stream.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def wait_for(condition, seconds=20.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_every_api_port_answers_a_version_document(undercloud):
     for service in registry.SERVICES.values():
+        if service.catalog_type is None:
+            continue  # the guests' metadata API answers in its own format
         status, headers, body = get(undercloud.endpoint(service.name) + "/")
         assert status in (200, 300), service.name
         assert "versions" in body, service.name

@@ -4,18 +4,10 @@ import signal
 import sys
 import time
 
+from tests.fixtures.processes import wait_for
 from undercloud.serve.supervisor import Child, Supervisor
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
-
-
-def wait_for(condition, seconds=5.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_killed_child_is_restarted_and_logged(tmp_path, caplog):
