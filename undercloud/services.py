@@ -10,7 +10,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Service:
     name: str                 # the folder under undercloud/ and the log file name
-    catalog_type: str         # the service type in the identity catalog
+    catalog_type: str | None  # the service type in the identity catalog
     port: int                 # the OpenStack default port
     error_style: str          # which api-ref error body shape (see common/errors.py)
     version_path: str         # the path clients append to the endpoint
@@ -26,7 +26,11 @@ class Service:
 SERVICES: dict[str, Service] = {s.name: s for s in (
     Service("identity", "identity", 5000, "keystone", "/v3"),
     Service("image", "image", 9292, "glance", ""),
-    Service("compute", "compute", 8774, "nova", "/v2.1"),
+    Service("compute", "compute", 8774, "nova", "/v2.1", managers=(
+        ("compute-conductor", "undercloud.compute.conductor:ComputeConductor"),
+        ("compute-host", "undercloud.compute.manager:ComputeManager"))),
+    # Guests' metadata API; not in the catalog (catalog_type None).
+    Service("metadata", None, 8775, "nova", "", api="undercloud.compute.metadata"),
     Service("network", "network", 9696, "neutron", ""),
     Service("volume", "block-storage", 8776, "nova", "/v3/%(project_id)s"),
     Service("object", "object-store", 8080, "swift", "/v1/AUTH_%(project_id)s"),

@@ -5,7 +5,6 @@ import signal
 import socket
 import stat
 import subprocess
-import time
 import urllib.request
 
 import pytest
@@ -113,10 +112,8 @@ def test_stop_leaves_no_process_behind(start_undercloud, stop_signal):
     undercloud = start_undercloud(services=["identity", "image"])
     family = descendants(undercloud.process.pid)
     assert len(family) >= 3  # bus, the API master and its workers
-    started = time.monotonic()
     undercloud.process.send_signal(stop_signal)
-    assert undercloud.process.wait(10) == 0
-    assert time.monotonic() - started < 10
+    assert undercloud.process.wait(10) == 0  # the bound: every child stopped within 10 s
     assert wait_for(lambda: not any(alive(pid) for pid in family), 5)
     assert not (undercloud.data_dir / "run" / "serve.json").exists()
     result = subprocess.run(stackbox_argv("status", "--config", str(undercloud.config_file)),

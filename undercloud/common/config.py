@@ -110,6 +110,16 @@ SCHEMA = {
             # null: DATA_DIR/compute/instances (disks, config drives, console logs).
             "instances_dir": {"type": ["string", "null"], "default": None},
             "default_availability_zone": {"type": "string", "minLength": 1, "default": "nova"},
+            # kvm, qemu (TCG), or auto: kvm when /dev/kvm is usable.
+            "virt_type": {"enum": ["auto", "kvm", "qemu"], "default": "auto"},
+            # What this host offers; null means measured (tests fake a small host with them).
+            "host_memory_mb": {"type": ["integer", "null"], "minimum": 1, "default": None},
+            "host_vcpus": {"type": ["integer", "null"], "minimum": 1, "default": None},
+            "host_disk_gb": {"type": ["integer", "null"], "minimum": 1, "default": None},
+            "scheduler_max_attempts": {"type": "integer", "minimum": 1, "default": 3},
+            # Seconds a guest gets to shut down cleanly before it is destroyed.
+            "shutdown_timeout": {"type": "number", "exclusiveMinimum": 0, "default": 60},
+            "force_config_drive": {"type": "boolean", "default": False},
             # Nova's allocation ratios and host reservations for the scheduler's claims.
             "cpu_allocation_ratio": {"type": "number", "exclusiveMinimum": 0, "default": 16.0},
             "ram_allocation_ratio": {"type": "number", "exclusiveMinimum": 0, "default": 1.5},

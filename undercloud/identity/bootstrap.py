@@ -97,6 +97,8 @@ def _catalog(config):
     if not Region.get_or_none(Region.id == region):
         Region.create(id=region, description="")
     for service in registry.enabled(config["services"]):
+        if service.catalog_type is None:
+            continue  # e.g. the metadata API: guests reach it, clients never look it up
         entry = (CatalogService.select().where(CatalogService.type == service.catalog_type)
                  .order_by(CatalogService.created_at).first())
         if entry is None:

@@ -13,7 +13,8 @@ def _bootstrap_module(service):
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
-        if exc.name != name:
+        # A service hosted by another's folder (metadata, in compute/) has no package.
+        if exc.name not in (name, f"undercloud.{service.name}"):
             raise
         return None
 

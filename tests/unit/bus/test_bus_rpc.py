@@ -90,13 +90,12 @@ def test_concurrent_calls_from_several_threads_each_get_their_own_answer(serve, 
 def test_a_slow_call_does_not_hold_up_a_fast_one(serve, client):
     serve("compute.host1", Compute())
     slow = threading.Thread(target=client.call, args=("compute.host1", "sleep"),
-                            kwargs={"seconds": 1.5})
+                            kwargs={"seconds": 3})
     slow.start()
     time.sleep(0.1)
 
-    started = time.monotonic()
     assert client.call("compute.host1", "add", a=1, b=1) == 2
-    assert time.monotonic() - started < 0.5
+    assert slow.is_alive()  # the fast answer came while the slow call was still running
     slow.join(5)
 
 
@@ -139,12 +138,9 @@ def test_fanout_reaches_every_peer_of_the_topic(serve, client):
 
 
 def test_call_to_a_topic_nobody_serves_raises_no_peer_at_once(cfg, client):
-    started = time.monotonic()
-
+    # NoPeer, not BusTimeout: the broker answered instead of letting the call wait.
     with pytest.raises(NoPeer, match="compute.nowhere"):
-        client.call("compute.nowhere", "add", timeout=10, a=1, b=2)
-
-    assert time.monotonic() - started < 1
+        client.call("compute.nowhere", "add", timeout=60, a=1, b=2)
 
 
 def test_cast_to_a_topic_nobody_serves_is_dropped_quietly(cfg, client):
@@ -158,9 +154,9 @@ def test_a_call_that_takes_too_long_raises_bus_timeout(serve, client):
     started = time.monotonic()
 
     with pytest.raises(BusTimeout) as raised:
-        client.call("compute.host1", "sleep", timeout=0.3, seconds=1)
+        client.call("compute.host1", "sleep", timeout=0.3, seconds=5)
 
-    assert 0.3 <= time.monotonic() - started < 1
+    assert time.monotonic() - started >= 0.3  # never gives up before its timeout
     assert "compute.host1" in str(raised.value) and "sleep" in str(raised.value)
     assert "0.3 s" in str(raised.value)
 

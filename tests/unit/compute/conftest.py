@@ -1,0 +1,169 @@
+"""The compute API on Flask's test client: temp SQLite, callers made up by token, and fakes for
+what lies beyond the API (the bus casts and the image service).
+
+A token reads "user:project:role,role". `casts` lists every rpcapi message the API sent as
+(method, args, kwargs). `images` is the image service's catalogue: {image id: document}.
+Every test module in this folder can use these fixtures.
+"""
+import pytest
+
+from undercloud import db
+from undercloud.common import config as configuration
+from undercloud.common import errors, wsgi
+from undercloud.common.context import RequestContext
+from undercloud.compute import bootstrap, glance
+from undercloud.compute.routes import common
+from undercloud.services import SERVICES
+
+ADMIN = "admin:p-admin:admin,member,reader"
+ALICE = "alice:p-alice:member,reader"
+BOB = "bob:p-bob:member,reader"
+READER = "rita:p-alice:reader"
+IMAGE = "11111111-2222-3333-4444-555555555555"
+LATEST = "compute 2.79"
+
+
+def validator(token: str) -> RequestContext:
+    try:
+        user, project, roles = token.split(":")
+    except ValueError:
+        raise errors.Unauthorized("The request you have made requires authentication.") from None
+    return RequestContext(user_id=user, project_id=project, roles=roles.split(","), token=token)
+
+
+class Recorder:
+    """Stands in for SchedulerAPI and ComputeAPI: remembers each message, answers calls."""
+
+    def __init__(self, casts, answers):
+        self.casts, self.answers = casts, answers
+
+    def __getattr__(self, method):
+        def send(*args, **kwargs):
+            self.casts.append((method, args, kwargs))
+            return self.answers.get(method)
+        return send
+
+
+@pytest.fixture
+def casts():
+    return []
+
+
+@pytest.fixture
+def answers():
+    return {"get_console_output": "login:"}
+
+
+@pytest.fixture
+def images():
+    return {IMAGE: {"id": IMAGE, "name": "tiny", "status": "active", "min_ram": 0,
+                    "min_disk": 0, "size": 1024, "disk_format": "qcow2",
+                    "container_format": "bare", "visibility": "public", "hw_arch": "x86_64"}}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def cfg(request, tmp_path, monkeypatch, casts, answers, images):
+    """The compute API's config on SQLite in tmp_path, or on a fresh PostgreSQL database."""
+    overrides = {"data_dir": str(tmp_path)}
+    if request.param == "postgresql":
+        overrides["database"] = {"url": request.getfixturevalue("postgres_db_url")}
+    cfg = configuration.load(environ={}, overrides=overrides)
+    db.connect(cfg)
+    db.migrate(cfg, ["compute"])
+    bootstrap.bootstrap(cfg)
+    recorder = Recorder(casts, answers)
+    monkeypatch.setattr(common, "scheduler", lambda: recorder)
+    monkeypatch.setattr(common, "computes", lambda: recorder)
+    for module in ("servers", "server_actions"):
+        monkeypatch.setattr(f"undercloud.compute.routes.{module}.scheduler", lambda: recorder,
+                            raising=False)
+        monkeypatch.setattr(f"undercloud.compute.routes.{module}.computes", lambda: recorder,
+                            raising=False)
+
+    def create_image(config, token, properties):
+        image = {"id": f"snap-{len(images)}", "status": "queued", **properties}
+        images[image["id"]] = image
+        return image
+
+    monkeypatch.setattr(glance, "get_image", lambda config, token, image_id: images.get(image_id))
+    monkeypatch.setattr(glance, "create_image", create_image)
+    monkeypatch.setattr(glance, "delete_image", lambda config, token, image_id: None)
+    yield cfg
+    db.database.close()
+
+
+@pytest.fixture
+def app(cfg):
+    return wsgi.create_app(cfg, SERVICES["compute"], validate_token=validator)
+
+
+class Caller:
+    """A test client sending one user's token, JSON and a microversion (latest by default)."""
+
+    def __init__(self, client, token, version=LATEST):
+        self.client, self.token, self.version = client, token, version
+
+    def at(self, version: str) -> "Caller":
+        return Caller(self.client, self.token, f"compute {version}")
+
+    def _send(self, method, path, **kw):
+        headers = {"X-Auth-Token": self.token, **kw.pop("headers", {})}
+        if self.version:
+            headers.setdefault("OpenStack-API-Version", self.version)
+        return getattr(self.client, method)(path, headers=headers, **kw)
+
+    def get(self, path, **kw):
+        return self._send("get", path, **kw)
+
+    def post(self, path, **kw):
+        return self._send("post", path, **kw)
+
+    def put(self, path, **kw):
+        return self._send("put", path, **kw)
+
+    def delete(self, path, **kw):
+        return self._send("delete", path, **kw)
+
+    def boot(self, name="vm1", **server):
+        body = {"server": {"name": name, "imageRef": IMAGE, "flavorRef": "1",
+                           "networks": "none", **server}}
+        response = self.post("/v2.1/servers", json=body)
+        assert response.status_code == 202, response.get_json()
+        return response.get_json()["server"]
+
+    def show(self, server_id):
+        response = self.get(f"/v2.1/servers/{server_id}")
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["server"]
+
+    def action(self, server_id, body):
+        return self.post(f"/v2.1/servers/{server_id}/action", json=body)
+
+
+def place(server_id, host="host1", vm_state="active", task_state=None, **values):
+    """What the managers would have done: the server is on `host` in `vm_state`."""
+    from undercloud.compute.models import Instance
+    Instance.update(host=host, node=host, vm_state=vm_state, task_state=task_state,
+                    power_state=1, **values).where(Instance.id == server_id).execute()
+
+
+@pytest.fixture
+def as_user(app):
+    def make(token, version=LATEST):
+        return Caller(app.test_client(), token, version)
+    return make
+
+
+@pytest.fixture
+def admin(as_user):
+    return as_user(ADMIN)
+
+
+@pytest.fixture
+def alice(as_user):
+    return as_user(ALICE)
+
+
+@pytest.fixture
+def bob(as_user):
+    return as_user(BOB)

@@ -1,0 +1,1 @@
+"""Compute API routes, one module per resource."""
