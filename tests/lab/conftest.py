@@ -53,7 +53,8 @@ def lab_dir():
     folder = tempfile.mkdtemp(prefix="stackbox-lab-", dir="/var/tmp")
     os.chmod(folder, 0o755)
     yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+    if not os.environ.get("STACKBOX_KEEP_LAB"):  # keep it to read the logs of a failed run
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ import yaml
 from undercloud.services import SERVICES
 
 ENV_PREFIX = "STACKBOX_"
-# Environment variables with the prefix that are not config keys.
-ENV_RESERVED = {"STACKBOX_CONFIG"}
+# Environment variables with the prefix that are not config keys (the file, and test tools').
+ENV_RESERVED = {"STACKBOX_CONFIG", "STACKBOX_CLIENTS_VENV", "STACKBOX_KEYSTONE_VENV",
+                "STACKBOX_INTEROP_DIR", "STACKBOX_KEEP_LAB"}
 
 
 class ConfigError(Exception):

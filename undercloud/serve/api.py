@@ -54,7 +54,9 @@ class ApiServer(BaseApplication):
             "preload_app": True,          # workers share the imported code (smaller RSS)
             "graceful_timeout": 5,        # serve must stop within 10 s
             "timeout": 120,
-            "keepalive": 5,
+            # Longer than clients' poll intervals (OSC --wait polls every 5 s), so an idle
+            # connection is never closed just as the client reuses it.
+            "keepalive": 65,
             "errorlog": logs.log_file(self.config, "api"),
             "loglevel": self.config["logging"]["level"].lower(),
             "accesslog": None,            # each service logs its own requests
