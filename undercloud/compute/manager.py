@@ -413,9 +413,14 @@ class ComputeManager(Manager):
         def work(record):
             self.conductor.update_instance(instance_id, {"task_state": "rebuild_spawning",
                                                          "image_ref": image_ref})
+            was_stopped = record["vm_state"] == "stopped"
             record = dict(record, image_ref=image_ref)
             self._spawn(context, record, image_ref)
             self.prune_cache()  # the image it was built from before may now be unused
+            if was_stopped:  # as Nova does, a stopped server stays stopped across a rebuild
+                self.driver.destroy(_uuid(instance_id))
+                return {"vm_state": "stopped", "power_state": power_state.SHUTDOWN,
+                        "launched_at": "now"}
             return {"vm_state": "active", "launched_at": "now"}
         self._act(context, instance_id, "compute_rebuild_instance", work)
 

@@ -132,6 +132,10 @@ def test_power_actions_and_delete_leave_nothing_behind(cloud):
     now = Instance.get_by_id(server.id)
     assert (now.vm_state, now.image_ref) == ("active", "img2")
     assert manager.cache.cached() == ["img2"]
+    manager.stop_instance(None, server.id)
+    manager.rebuild_instance(None, server.id, "img2")
+    now = Instance.get_by_id(server.id)
+    assert (now.vm_state, now.power_state) == ("stopped", 4)  # a stopped server stays stopped
     manager.terminate_instance(None, server.id)
     gone = Instance.get_by_id(server.id)
     assert gone.deleted and gone.vm_state == "deleted"
