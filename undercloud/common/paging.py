@@ -6,18 +6,21 @@ from flask import request
 from undercloud.common.errors import BadRequest
 
 
-def limit_arg(maximum: int) -> int | None:
-    """The `limit` query argument, capped at the configured page size."""
-    text = request.args.get("limit")
-    if text is None:
-        return maximum
+def parse_limit(text: str) -> int:
+    """A `limit` query argument's value, or 400 unless it is a non-negative integer."""
     try:
         limit = int(text)
     except ValueError:
         raise BadRequest(f"Invalid limit {text!r}: it must be a non-negative integer.") from None
     if limit < 0:
         raise BadRequest(f"Invalid limit {limit}: it must be a non-negative integer.")
-    return min(limit, maximum)
+    return limit
+
+
+def limit_arg(maximum: int) -> int | None:
+    """The `limit` query argument, capped at the configured page size."""
+    text = request.args.get("limit")
+    return maximum if text is None else min(parse_limit(text), maximum)
 
 
 def sort_args(allowed: dict, default=("created_at", "desc")) -> list[tuple]:

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from flask import request
 
-from undercloud.common import versions
+from undercloud.common import paging, versions
 from undercloud.common.errors import BadRequest
 
 # Keystone's own keys, which an extra attribute may never shadow.
@@ -173,12 +173,7 @@ def _page(refs: list[dict]) -> tuple[list[dict], int | None, bool]:
         refs = refs[ids.index(marker) + 1:]
     if text is None:
         return refs, None, False
-    try:
-        limit = int(text)
-    except ValueError:
-        raise BadRequest(f"Invalid limit {text!r}: it must be a non-negative integer.") from None
-    if limit < 0:
-        raise BadRequest(f"Invalid limit {limit}: it must be a non-negative integer.")
+    limit = paging.parse_limit(text)
     return refs[:limit], limit, len(refs) > limit
 
 
