@@ -6,9 +6,6 @@ from tests.fixtures import tempest
 pytestmark = [pytest.mark.functional, pytest.mark.clients, pytest.mark.timeout(1200)]
 
 
-@pytest.mark.skipif(not (tempest.INTEROP_DIR / "must_pass.txt").exists(),
-                    reason=f"no interop must-pass list at {tempest.INTEROP_DIR} "
-                           "(set STACKBOX_INTEROP_DIR)")
 def test_identity_interop_must_pass_tests_all_pass(start_undercloud, clients_venv):
     # Keystone-like security compliance matching tempest's [identity] user_* defaults.
     undercloud = start_undercloud(services=["identity"],
