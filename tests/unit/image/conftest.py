@@ -9,25 +9,13 @@ import time
 
 import pytest
 
+from tests.fixtures.fake_tokens import ADMIN, ALICE, BOB, validator
 from undercloud import db
 from undercloud.common import config as configuration
-from undercloud.common import errors, wsgi
-from undercloud.common.context import RequestContext
+from undercloud.common import wsgi
 from undercloud.image import bootstrap
 from undercloud.services import SERVICES
 
-ADMIN = "admin:p-admin:admin,member,reader"
-ALICE = "alice:p-alice:member,reader"
-BOB = "bob:p-bob:member,reader"
-READER = "rita:p-alice:reader"
-
-
-def validator(token: str) -> RequestContext:
-    try:
-        user, project, roles = token.split(":")
-    except ValueError:
-        raise errors.Unauthorized("The request you have made requires authentication.") from None
-    return RequestContext(user_id=user, project_id=project, roles=roles.split(","), token=token)
 
 
 @pytest.fixture

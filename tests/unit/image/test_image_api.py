@@ -1,7 +1,7 @@
 """Images as a Glance v2 client sees them: create, show, update (JSON-patch), delete, schemas."""
 import pytest
 
-from conftest import READER
+from tests.fixtures.fake_tokens import READER
 
 V20 = "application/openstack-images-v2.0-json-patch"
 
