@@ -31,7 +31,9 @@ SERVICES: dict[str, Service] = {s.name: s for s in (
         ("compute-host", "undercloud.compute.manager:ComputeManager"))),
     # Guests' metadata API; not in the catalog (catalog_type None).
     Service("metadata", None, 8775, "nova", "", api="undercloud.compute.metadata"),
-    Service("network", "network", 9696, "neutron", ""),
+    Service("network", "network", 9696, "neutron", "", managers=(
+        ("network-server", "undercloud.network.server:NetworkServer"),
+        ("network-agent", "undercloud.network.agent:NetworkAgent"))),
     Service("volume", "block-storage", 8776, "nova", "/v3/%(project_id)s"),
     Service("object", "object-store", 8080, "swift", "/v1/AUTH_%(project_id)s"),
     Service("orchestration", "orchestration", 8004, "heat", "/v1/%(project_id)s"),

@@ -150,6 +150,43 @@ SCHEMA = {
             # Page size of server and flavor listings (Nova's [api] max_limit).
             "max_limit": {"type": "integer", "minimum": 1, "default": 1000},
         }),
+        "network": _section({
+            # This host's name on the bus (network.<host>) and in the agents list; null: hostname.
+            "host": {"type": ["string", "null"], "default": None},
+            # What this host's agent runs: l2 (bridges, VXLAN, security groups on taps), dhcp
+            # (dnsmasq per network), l3 (router namespaces, NAT), metadata (the guests' proxy).
+            "agent_modes": {"type": "array", "uniqueItems": True, "default": [
+                "l2", "dhcp", "l3", "metadata"],
+                "items": {"enum": ["l2", "dhcp", "l3", "metadata"]}},
+            # This host's VXLAN endpoint address; null: 127.0.0.1 (one host, no peers).
+            "tunnel_ip": {"type": ["string", "null"], "default": None},
+            # Physical networks (flat/vlan provider networks) -> an existing Linux bridge or NIC.
+            "physical_mappings": {"type": "object", "default": {},
+                                  "additionalProperties": {"type": "string", "minLength": 1}},
+            # VLAN ids tenants may get per physical network, e.g. {"physnet1": [100, 199]}.
+            "vlan_ranges": {"type": "object", "default": {}, "additionalProperties": {
+                "type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}},
+            "vni_min": {"type": "integer", "minimum": 1, "maximum": 16777215, "default": 1},
+            "vni_max": {"type": "integer", "minimum": 1, "maximum": 16777215, "default": 65535},
+            # The MTU of the physical network; VXLAN networks get 50 bytes less.
+            "physical_mtu": {"type": "integer", "minimum": 68, "default": 1500},
+            # Resolvers dnsmasq offers when a subnet names none; [] offers none.
+            "dns_servers": {"type": "array", "items": {"type": "string"}, "default": []},
+            "dns_domain": {"type": "string", "default": "openstacklocal"},
+            # Seconds between agent heartbeats; an agent silent for agent_down_time is dead.
+            "report_interval": {"type": "number", "exclusiveMinimum": 0, "default": 10},
+            "agent_down_time": {"type": "number", "exclusiveMinimum": 0, "default": 75},
+            "reconcile_interval": {"type": "number", "exclusiveMinimum": 0, "default": 30},
+            # Neutron's default quotas per project; -1 means unlimited.
+            "quota_network": {"type": "integer", "minimum": -1, "default": 100},
+            "quota_subnet": {"type": "integer", "minimum": -1, "default": 100},
+            "quota_subnetpool": {"type": "integer", "minimum": -1, "default": -1},
+            "quota_port": {"type": "integer", "minimum": -1, "default": 500},
+            "quota_router": {"type": "integer", "minimum": -1, "default": 10},
+            "quota_floatingip": {"type": "integer", "minimum": -1, "default": 50},
+            "quota_security_group": {"type": "integer", "minimum": -1, "default": 10},
+            "quota_security_group_rule": {"type": "integer", "minimum": -1, "default": 100},
+        }),
         "supervisor": _section({
             "health_timeout": {"type": "number", "exclusiveMinimum": 0, "default": 60},
             "restart_backoff_max": {"type": "number", "minimum": 1, "default": 30},

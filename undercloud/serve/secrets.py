@@ -1,4 +1,5 @@
-"""The secrets generated on first start: admin password, token keys, encryption key, bus keys.
+"""The secrets generated on first start: admin password, token keys, encryption key, metadata
+secret, bus keys.
 
 They live in DATA_DIR/secrets (mode 0700), each file mode 0600, and are never logged.
 """
@@ -30,6 +31,15 @@ def encryption_key_file(config) -> str:
     return os.path.join(secrets_dir(config), "encryption-key")
 
 
+def metadata_secret_file(config) -> str:
+    return os.path.join(secrets_dir(config), "metadata-secret")
+
+
+def metadata_secret(config) -> bytes:
+    """The key the metadata proxy signs instance ids with (Neutron's metadata_proxy_shared_secret)."""
+    return read_text(metadata_secret_file(config)).encode()
+
+
 def _ensure(path: str, make) -> bool:
     if os.path.exists(path):
         return False
@@ -53,6 +63,8 @@ def ensure_secrets(config) -> list[str]:
         made.append("token keys")
     if _ensure(encryption_key_file(config), Fernet.generate_key):
         made.append("encryption key")
+    if _ensure(metadata_secret_file(config), lambda: random.token_urlsafe(32)):
+        made.append("metadata secret")
     from undercloud.bus import keys as bus_keys
     fresh = not os.path.isdir(bus_keys.key_dir(config))
     bus_keys.ensure_keys(config)

@@ -1,0 +1,12 @@
+"""Network's schema versions."""
+from undercloud.db import Migration
+from undercloud.network import models
+
+
+def _create_tables(database):
+    database.create_tables(models.TABLES)
+
+
+MIGRATIONS = [
+    Migration(1, "create network tables", _create_tables),
+]
