@@ -46,11 +46,12 @@ keeps it as the instance's network_info):
 
     {"port_id", "network_id", "network_name", "mac_address", "bridge", "tap", "mtu",
      "vif_type": "bridge", "preexisting": bool,   # a port the user passed in is kept on delete
+     "status": "ACTIVE" | "DOWN" | ...,           # the port's, as the agents reported it
      "fixed_ips": [{"ip_address", "version", "subnet_id", "cidr", "gateway_ip",
                     "dns_nameservers", "host_routes", "ipv6_address_mode", "enable_dhcp",
                     "floating_ips": [ip]}]}
 """
-from undercloud.bus import RpcClient
+from undercloud.bus import RpcClient, remotable
 
 SERVER_TOPIC = "network-server"
 AGENTS_TOPIC = "network-agent"
@@ -60,6 +61,28 @@ PLUG_TIMEOUT = 60.0
 
 def agent_topic(host: str) -> str:
     return f"network.{host}"
+
+
+# What compute's requests can be refused for; each reaches the compute API as itself (its
+# message is the user's), so Nova's status codes can be chosen there.
+@remotable
+class NetworkRequestNotFound(Exception):
+    """A requested network or port does not exist or is not the caller's to see."""
+
+
+@remotable
+class InvalidNetworkRequest(Exception):
+    """The request cannot be met as asked (no subnet, bad fixed IP, unknown group, ...)."""
+
+
+@remotable
+class NetworkRequestConflict(Exception):
+    """A port or address is in use, or the automatic choice is ambiguous."""
+
+
+@remotable
+class NetworkAttachForbidden(Exception):
+    """Guests may not be plugged into an external network that is not shared."""
 
 
 class _Client:
@@ -116,6 +139,15 @@ class ServerAPI(_Client):
     def network_info(self, instance_id: str) -> list[dict]:
         """The instance's VIFs as they are now (fixed and floating addresses)."""
         return self._call("network_info", instance_id=instance_id)
+
+    def validate_networks(self, context: dict, project_id: str, requested_networks: list[dict],
+                          security_groups: list[str] = ()) -> list[dict]:
+        """Check a server create's networks, ports, fixed IPs and security groups before it is
+        recorded; returns the requested networks with [] (auto) resolved to the one network
+        the project can use, or [] when it has none. Raises the exceptions above."""
+        return self._call("validate_networks", context=context, project_id=project_id,
+                          requested_networks=requested_networks,
+                          security_groups=list(security_groups))
 
 
 class AgentAPI(_Client):
