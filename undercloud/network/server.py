@@ -89,3 +89,8 @@ class NetworkServer(Manager):
 
     def network_info(self, instance_id: str) -> list[dict]:
         return instances.network_info(instance_id)
+
+    def validate_networks(self, context: dict, project_id: str, requested_networks: list[dict],
+                          security_groups: list[str] = ()) -> list[dict]:
+        return instances.validate_networks(context, project_id, requested_networks,
+                                           security_groups)
