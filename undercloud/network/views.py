@@ -59,5 +59,6 @@ def show(resource: str, document: dict, status: int = 200):
     return respond({resource: only(document, requested_fields())}, status)
 
 
-def no_content():
-    return current_app.response_class(status=204)
+def no_content(status: int = 204):
+    """An empty answer: 204, or 201 where Neutron creates without a body (a tag)."""
+    return current_app.response_class(status=status)
