@@ -8,9 +8,11 @@ from undercloud.common import versions
 from undercloud.common.auth import public
 from undercloud.network.routes import (agents, availability_zones, extensions, networks, ports,
                                        quotas, subnetpools, subnets, tags)
+from undercloud.network.routes import (floatingips, routers, security_group_rules,
+                                       security_groups)
 
 ROUTES = [networks, subnets, subnetpools, ports, quotas, agents, availability_zones, extensions,
-          tags]
+          tags, routers, floatingips, security_groups, security_group_rules]
 
 blueprint = Blueprint("network", __name__)
 for routes in ROUTES:
