@@ -1,5 +1,7 @@
 """Booting servers end to end with the real `openstack` CLI, on libvirt's test driver: the
 same API → conductor → compute host flow as with qemu, without a real guest."""
+import hashlib
+import hmac
 import json
 import os
 import signal
@@ -9,6 +11,8 @@ import time
 
 import libvirt
 import pytest
+
+from undercloud.serve.secrets import metadata_secret
 
 SERVICES = ["identity", "image", "compute", "metadata"]
 TINY_MB = 512
@@ -109,7 +113,12 @@ def test_metadata_api_serves_what_the_config_drive_holds(cloud):
     base = cloud.endpoint("metadata")
 
     def get(path, instance_id=server["id"]):
-        request = urllib.request.Request(f"{base}{path}", headers={"X-Instance-ID": instance_id})
+        # Signed as the network's metadata proxy signs what it forwards.
+        signature = hmac.new(metadata_secret(cloud.config), instance_id.encode(),
+                             hashlib.sha256).hexdigest()
+        request = urllib.request.Request(f"{base}{path}", headers={
+            "X-Instance-ID": instance_id, "X-Tenant-ID": server["project_id"],
+            "X-Instance-ID-Signature": signature})
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.read().decode()
     meta = json.loads(get("/openstack/latest/meta_data.json"))

@@ -8,14 +8,14 @@ from undercloud.common.auth import public
 from undercloud.common.errors import BadRequest, NotFound
 from undercloud.common.microversions import Microversions
 from undercloud.compute.routes import (audit_log, diagnostics, external_events, flavors, hosts,
-                                       images, instance_actions, keypairs, legacy_hosts,
-                                       limits, server_actions, server_groups,
+                                       images, instance_actions, interfaces, keypairs,
+                                       legacy_hosts, limits, server_actions, server_groups,
                                        server_metadata, server_tags, servers, usage)
 
 blueprint = Blueprint("compute", __name__)
 for routes in (flavors, keypairs, servers, server_actions, server_metadata, server_tags,
                instance_actions, limits, hosts, legacy_hosts, server_groups, usage,
-               external_events, images, audit_log, diagnostics):
+               external_events, images, audit_log, diagnostics, interfaces):
     blueprint.register_blueprint(routes.blueprint)
 
 # Old clients put the project in the URL (/v2.1/<project id>/servers); Nova still accepts it.
@@ -84,6 +84,7 @@ def v20():
 
 # Nova froze its extension list in 2.1; these are the ones whose APIs Stackbox serves.
 EXTENSIONS = {
+    "os-attach-interfaces": "AttachInterfaces",
     "os-availability-zone": "AvailabilityZone", "os-consoles": "Consoles",
     "os-console-output": "ConsoleOutput", "os-extended-status": "ExtendedStatus",
     "os-flavor-access": "FlavorAccess", "os-flavor-extra-specs": "FlavorExtraSpecs",

@@ -11,9 +11,12 @@ import socket
 import time
 import traceback
 
+import peewee
+
 from undercloud import db
+from undercloud.bus import BusError
 from undercloud.common.manager import Manager
-from undercloud.compute import records
+from undercloud.compute import records, vifs
 from undercloud.compute.models import (
     Claim, ComputeNode, Instance, InstanceAction, InstanceActionEvent, InstanceFault,
     ServerGroup, ServerGroupMember, ServiceRecord)
@@ -21,14 +24,19 @@ from undercloud.compute.rpcapi import CONDUCTOR_TOPIC, SCHEDULER_TOPIC, ComputeA
 from undercloud.compute.scheduler import claims, hoststate, placement
 from undercloud.compute.scheduler.hoststate import Limits
 from undercloud.compute.scheduler.request import Request
+from undercloud.network.rpcapi import ServerAPI
 
 LOG = logging.getLogger(__name__)
 # A scheduling cast older than this with no host is taken as lost and scheduled again.
 LOST_SCHEDULING_SECONDS = 30
+# Instances whose addresses each reconcile pass re-reads from the network (a lost
+# network_changed cast is caught up within a few passes, at a bounded cost).
+ADDRESS_REFRESH_BATCH = 20
+NO_PORTS = peewee.Value("[]", converter=False)   # network_info as stored when it is empty
 # Instance columns a compute host may change through update_instance.
 UPDATABLE = {"vm_state", "task_state", "power_state", "launched_at", "terminated_at",
              "image_ref", "flavor", "old_flavor", "new_flavor", "progress", "system_metadata",
-             "host", "node"}
+             "host", "node", "network_info", "addresses"}
 _DATETIMES = {"launched_at", "terminated_at"}
 
 
@@ -51,6 +59,8 @@ class ComputeConductor(Manager):
                                       self.reconcile_every)
         self._reconciled_at = 0.0
         self._compute = None
+        self._network = None
+        self._refreshed_up_to = ""  # the id the last address refresh pass ended at
 
     @property
     def topics(self) -> list[str]:
@@ -61,6 +71,12 @@ class ComputeConductor(Manager):
         if self._compute is None:
             self._compute = ComputeAPI(self.config)
         return self._compute
+
+    @property
+    def network(self) -> ServerAPI:
+        if self._network is None:
+            self._network = ServerAPI(self.config)
+        return self._network
 
     # ---- the loop --------------------------------------------------------------------------
 
@@ -73,6 +89,7 @@ class ComputeConductor(Manager):
             self._reconciled_at = time.monotonic()
             self.reschedule_lost()
             self.release_stale_claims()
+            self.refresh_addresses()
 
     def reschedule_lost(self) -> int:
         """Instances still in scheduling with no host long after their cast: schedule again."""
@@ -100,6 +117,24 @@ class ComputeConductor(Manager):
         for instance_id in stale:
             claims.release(instance_id)
         return len(stale)
+
+    def refresh_addresses(self) -> int:
+        """Re-read the VIFs of the next few ACTIVE instances with ports; returns how many
+        changed."""
+        with_ports = Instance.select(Instance.id).where(
+            Instance.deleted == False, Instance.vm_state == "active",  # noqa: E712
+            Instance.network_info != NO_PORTS, Instance.id > self._refreshed_up_to) \
+            .order_by(Instance.id).limit(ADDRESS_REFRESH_BATCH)
+        ids = [row.id for row in with_ports]
+        self._refreshed_up_to = ids[-1] if len(ids) == ADDRESS_REFRESH_BATCH else ""
+        changed = 0
+        for instance_id in ids:
+            try:
+                changed += self.network_changed(instance_id)
+            except BusError as exc:  # the network server is away: the next pass retries
+                LOG.warning("could not refresh the addresses of instances: %s", exc)
+                break
+        return changed
 
     # ---- scheduling (topic "scheduler") -------------------------------------------------------
 
@@ -300,6 +335,23 @@ class ComputeConductor(Manager):
                 fields.pop("updated_at")
                 ComputeNode.create(host=host, **fields)
             _heartbeat("nova-compute", host, report.get("availability_zone") or "nova", now)
+
+    def network_changed(self, instance_id: str) -> bool:
+        """Nova's network-changed event: the instance's ports, addresses or floating IPs
+        changed; re-read its VIFs. Returns whether anything changed."""
+        instance = Instance.get_or_none(Instance.id == instance_id)
+        if instance is None or instance.deleted or not instance.host:
+            return False
+        network_info = vifs.merged(instance.network_info, self.network.network_info(instance_id))
+        if network_info == instance.network_info:
+            return False
+        addresses = vifs.addresses(network_info)
+        with db.transaction():
+            Instance.update(network_info=network_info, addresses=addresses,
+                            updated_at=db.utcnow()) \
+                .where(Instance.id == instance_id, Instance.deleted == False).execute()  # noqa
+        LOG.info("instance %s: addresses now %s", instance_id, addresses)
+        return True
 
     def instance_deleted(self, instance_id: str) -> None:
         """The host removed the guest: mark the instance deleted and give back its room."""

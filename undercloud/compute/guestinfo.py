@@ -3,6 +3,7 @@ instance record."""
 import base64
 import binascii
 
+from undercloud.compute import vifs
 from undercloud.compute.configdrive import ConfigDrive, Keypair
 
 
@@ -29,5 +30,6 @@ def drive_for(record: dict) -> ConfigDrive:
                        launch_index=record.get("launch_index") or 0, keys=keys,
                        meta={str(k): str(v) for k, v in (record.get("metadata") or {}).items()},
                        user_data=user_data(record),
+                       network_data=vifs.network_data(record.get("network_info") or []),
                        flavor_name=flavor.get("name"),
                        reservation_id=record.get("reservation_id"))

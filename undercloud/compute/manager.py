@@ -17,20 +17,25 @@ import time
 import traceback
 import uuid as uuids
 
-from undercloud.bus import BusError, RpcServer
+from undercloud.bus import BusError, BusTimeout, NoPeer, RpcServer
 from undercloud.common.manager import Manager
-from undercloud.compute import guestinfo
+from undercloud.compute import guestinfo, vifs
 from undercloud.compute.drivers import disks, libvirtd, power_state
-from undercloud.compute.drivers.errors import InstanceNotFound
+from undercloud.compute.drivers.errors import InstanceNotFound, NicNotFound
 from undercloud.compute.drivers.instance import Instance as Guest
 from undercloud.compute.drivers.libvirt import LibvirtDriver
 from undercloud.compute.images import ImageClient
 from undercloud.compute.rpcapi import ConductorAPI, compute_topic
+from undercloud.network.rpcapi import AgentAPI, ServerAPI
 
 LOG = logging.getLogger(__name__)
 BUILD_TASK_STATES = [None, "scheduling", "networking", "block_device_mapping", "spawning"]
 # Reconciliation leaves a task alone this long after its last change (its cast may be queued).
 STUCK_AFTER_SECONDS = 30
+
+
+class NetworkUnavailable(Exception):
+    """No network agent on this host wired the instance's port."""
 
 
 def _option(config, key, default):
@@ -46,7 +51,8 @@ def _uuid(instance_id: str) -> str:
 class ComputeManager(Manager):
     service = "compute"
 
-    def __init__(self, config, host: str | None = None, conductor: ConductorAPI | None = None):
+    def __init__(self, config, host: str | None = None, conductor: ConductorAPI | None = None,
+                 network: ServerAPI | None = None, agents: AgentAPI | None = None):
         super().__init__(config, host or _option(config, "host", None) or socket.gethostname())
         self.uri = _option(config, "virt_uri", "qemu:///system")
         self.instances_dir = _option(config, "instances_dir", None) or \
@@ -55,6 +61,8 @@ class ComputeManager(Manager):
                                     self.instances_dir)
         self.cache = disks.ImageCache.for_config(config)
         self.conductor = conductor or ConductorAPI(config)
+        self.network = network or ServerAPI(config)
+        self.agents = agents or AgentAPI(config)
         self.images = ImageClient(config)
         self.report_interval = _option(config, "report_interval", 10)
         self.power_sync_interval = _option(config, "power_sync_interval", 60)
@@ -234,12 +242,16 @@ class ComputeManager(Manager):
             self.busy.add(instance_id)
             try:
                 self.conductor.action_event_start(context, instance_id, event, self.host)
-                self.conductor.update_instance(instance_id, {"task_state": "spawning"})
                 try:
+                    record = self._allocate_network(context, record)
+                    self.conductor.update_instance(instance_id, {"task_state": "spawning"})
                     self._spawn(context, record)
                 except Exception as exc:
                     LOG.exception("building instance %s failed", instance_id)
-                    self._cleanup(record)
+                    try:
+                        self._cleanup(record)
+                    except BusError:  # its delete releases the ports again
+                        LOG.exception("could not release the ports of instance %s", instance_id)
                     self.conductor.release_claims(instance_id)
                     self._error(context, instance_id, f"Build of instance {instance_id} "
                                 f"aborted: {exc}", traceback.format_exc(), event)
@@ -264,6 +276,126 @@ class ComputeManager(Manager):
         if now is not None and not now["deleted"]:
             self.conductor.instance_deleted(record["id"])
 
+    # ---- networking ------------------------------------------------------------------------
+
+    def _allocate_network(self, context, record) -> dict:
+        """The instance's ports made, bound and plugged here; the record with its VIFs."""
+        requested = record.get("requested_networks") or []
+        if not requested:
+            return record
+        instance_id = record["id"]
+        self.conductor.update_instance(instance_id, {"task_state": "networking"})
+        self.network.deallocate_for_instance(instance_id)  # a retried build starts clean
+        allocated = self.network.allocate_for_instance(
+            _network_context(context, record), instance_id, record["project_id"], self.host,
+            requested, record.get("security_groups") or [],
+            record.get("availability_zone") or "nova")
+        network_info = [self._plug(vif) for vif in allocated]
+        self._save_network_info(instance_id, network_info)
+        return dict(record, network_info=network_info)
+
+    def _plug(self, vif: dict) -> dict:
+        """Wire the port on this host before a guest uses it; the VIF with what was wired."""
+        try:
+            wired = self.agents.plug_port(self.host, vif["port_id"])
+        except (NoPeer, BusTimeout) as exc:
+            raise NetworkUnavailable(f"no network agent on host {self.host} plugged port "
+                                     f"{vif['port_id']} ({exc})") from None
+        return {**vif, **{key: wired[key] for key in ("bridge", "tap", "mtu")
+                          if wired.get(key)}}
+
+    def _save_network_info(self, instance_id, network_info):
+        self.conductor.update_instance(instance_id, {"network_info": network_info,
+                                                     "addresses": vifs.addresses(network_info)})
+
+    def _release_ports(self, record, port_ids=None):
+        """Unplug and give back the instance's ports (all, or port_ids): compute's are
+        deleted, the user's unbound. Safe to repeat."""
+        for vif in record.get("network_info") or []:
+            if port_ids is None or vif["port_id"] in port_ids:
+                try:
+                    self.agents.unplug_port(self.host, vif["port_id"])
+                except BusError as exc:  # the agent drops rules of ports gone from its host
+                    LOG.warning("could not unplug port %s: %s", vif["port_id"], exc)
+        try:
+            self.network.deallocate_for_instance(record["id"], port_ids=port_ids)
+        except BusError:
+            if record.get("network_info") or record.get("requested_networks"):
+                raise
+            LOG.debug("instance %s never asked for a port and no network service answers",
+                      record["id"])
+
+    def attach_interface(self, context, instance_id, network_id=None, port_id=None,
+                         fixed_ip=None, tag=None) -> dict:
+        """One more port on the instance, plugged live if the guest runs; returns its VIF."""
+        event = "compute_attach_interface"
+        with self._lock(instance_id):
+            record = self.conductor.get_instance(instance_id)
+            if record is None or record["deleted"] or record["host"] != self.host:
+                raise InstanceNotFound(f"instance {instance_id} is not on host {self.host}")
+            self.conductor.action_event_start(context, instance_id, event, self.host)
+            try:
+                vif = self._attach(context, record, network_id, port_id, fixed_ip, tag)
+            except Exception as exc:
+                LOG.exception("attaching an interface to instance %s failed", instance_id)
+                self.conductor.action_event_finish(context, instance_id, event, self.host,
+                                                   error=str(exc))
+                raise
+            self.conductor.action_event_finish(context, instance_id, event, self.host)
+            LOG.info("instance %s: port %s attached", instance_id, vif["port_id"])
+            return vif
+
+    def _attach(self, context, record, network_id, port_id, fixed_ip, tag) -> dict:
+        if port_id:
+            requested = [{"port": port_id}]
+        elif network_id:
+            requested = [{"uuid": network_id, **({"fixed_ip": fixed_ip} if fixed_ip else {})}]
+        else:
+            requested = []  # the one network the project can use
+        vif, = self.network.allocate_for_instance(
+            _network_context(context, record), record["id"], record["project_id"], self.host,
+            requested, record.get("security_groups") or [],
+            record.get("availability_zone") or "nova")
+        try:
+            vif = dict(self._plug(vif), **({"tag": tag} if tag else {}))
+            if self.driver.power_state(_uuid(record["id"])) != power_state.NOSTATE:
+                self.driver.attach_interface(_uuid(record["id"]), vifs.nics([vif])[0])
+        except Exception:
+            self.network.deallocate_for_instance(record["id"], port_ids=[vif["port_id"]])
+            raise
+        current = self.conductor.get_instance(record["id"]) or record
+        network_info = [v for v in current.get("network_info") or []
+                        if v["port_id"] != vif["port_id"]] + [vif]
+        self._save_network_info(record["id"], network_info)
+        return vif
+
+    def detach_interface(self, context, instance_id, port_id):
+        """Unplug one port from the instance and give it back."""
+        event = "compute_detach_interface"
+        with self._lock(instance_id):
+            record = self.conductor.get_instance(instance_id)
+            if record is None or record["deleted"] or record["host"] != self.host:
+                return
+            self.conductor.action_event_start(context, instance_id, event, self.host)
+            try:
+                for vif in record.get("network_info") or []:
+                    if vif["port_id"] == port_id:
+                        try:
+                            self.driver.detach_interface(_uuid(instance_id), vif["mac_address"])
+                        except (InstanceNotFound, NicNotFound):
+                            pass  # no guest, or no such NIC: nothing to unplug from it
+                self._release_ports(record, port_ids=[port_id])
+                current = self.conductor.get_instance(instance_id) or record
+                self._save_network_info(instance_id, [
+                    v for v in current.get("network_info") or [] if v["port_id"] != port_id])
+            except Exception as exc:
+                LOG.exception("detaching port %s from instance %s failed", port_id, instance_id)
+                self.conductor.action_event_finish(context, instance_id, event, self.host,
+                                                   error=str(exc))
+                return
+            self.conductor.action_event_finish(context, instance_id, event, self.host)
+            LOG.info("instance %s: port %s detached", instance_id, port_id)
+
     def _files(self, instance_id):
         return disks.instance_files(self.instances_dir, instance_id)
 
@@ -276,7 +408,8 @@ class ComputeManager(Manager):
                      disk_path=files.disk,
                      config_drive_path=files.config_drive
                      if os.path.exists(files.config_drive) else None,
-                     console_log_path=files.console_log, display_name=record["display_name"])
+                     console_log_path=files.console_log, display_name=record["display_name"],
+                     nics=vifs.nics(record.get("network_info")))
 
     def _spawn(self, context, record, image_ref=None):
         """Disk, config drive and domain for the record, from a clean folder."""
@@ -306,10 +439,11 @@ class ComputeManager(Manager):
                                 checksums)
 
     def _cleanup(self, record):
-        """No domain, disk or cached base of an unused image stays behind."""
+        """No domain, disk, port or cached base of an unused image stays behind."""
         self.driver.undefine(_uuid(record["id"]))
         disks.delete(self._files(record["id"]).folder)
         self.prune_cache(other_than=record["id"])
+        self._release_ports(record)
 
     def prune_cache(self, other_than: str | None = None):
         """Drop cached bases no live instance on this host boots from (other_than: the
@@ -517,6 +651,13 @@ class ComputeManager(Manager):
                 LOG.info("instance %s deleted from %s", instance_id, self.host)
             finally:
                 self.busy.discard(instance_id)
+
+
+def _network_context(context, record) -> dict:
+    """Who asks for the ports (never their token): the request's caller, or (when
+    reconciling) the instance's owner."""
+    context = context or {"user_id": record["user_id"], "project_id": record["project_id"]}
+    return {key: context.get(key) for key in ("user_id", "project_id", "roles", "request_id")}
 
 
 def _timestamp(value) -> float:

@@ -1,20 +1,23 @@
 """The metadata API on :8775: what a guest learns about itself over HTTP, in the OpenStack
 (/openstack/<version>/meta_data.json ...) and EC2 (/<version>/meta-data/...) formats.
 
-The same documents as the config drive (guestinfo.drive_for). The instance is the one whose
-address is the request's source IP; tests on loopback may name it with X-Instance-ID.
+The same documents as the config drive (guestinfo.drive_for). Guests reach it through the
+network's metadata proxy, which names the instance as Neutron's does: X-Instance-ID,
+X-Tenant-ID and X-Instance-ID-Signature, the HMAC-SHA256 of the instance id with the metadata
+secret both sides share. A request without a valid signature learns nothing.
 """
+import hashlib
+import hmac
 import json
 
-import peewee
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from undercloud.common import errors
 from undercloud.common.auth import public
-from undercloud.common.config import is_loopback
 from undercloud.compute import guestinfo, records
 from undercloud.compute.configdrive import EC2_VERSIONS, OPENSTACK_VERSIONS
 from undercloud.compute.models import Instance
+from undercloud.serve.secrets import metadata_secret
 
 blueprint = Blueprint("metadata", __name__)
 # The EC2 versions Nova lists at the root.
@@ -30,21 +33,26 @@ def _json(document) -> Response:
     return Response(json.dumps(document), mimetype="application/json")
 
 
+def signature(config, instance_id: str) -> str:
+    """What the metadata proxy sends as X-Instance-ID-Signature for instance_id."""
+    return hmac.new(metadata_secret(config), instance_id.encode(), hashlib.sha256).hexdigest()
+
+
 def _instance() -> dict:
-    """The caller: by X-Instance-ID from loopback (tests), else by source address."""
-    address = request.remote_addr or ""
-    instance = None
-    named = request.headers.get("X-Instance-ID")
-    if named and is_loopback(address):
-        instance = Instance.get_or_none(Instance.id == named, Instance.deleted == False)  # noqa
-    elif address:
-        # The address as a JSON string inside `addresses` (raw: the field would re-encode it).
-        pattern = peewee.Value(f'%"{address}"%', converter=False)
-        instance = Instance.select().where(
-            Instance.deleted == False,  # noqa: E712
-            peewee.Expression(Instance.addresses, peewee.OP.ILIKE, pattern)).first()
-    if instance is None:
-        raise errors.NotFound(f"No instance is known at address {address}.")
+    """The caller, as the metadata proxy names and signs it."""
+    instance_id = request.headers.get("X-Instance-ID")
+    project_id = request.headers.get("X-Tenant-ID")
+    if not instance_id:
+        raise errors.BadRequest("X-Instance-ID header is missing from request.")
+    given = request.headers.get("X-Instance-ID-Signature", "")
+    expected = signature(current_app.config["STACKBOX"], instance_id)
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise errors.Forbidden("Invalid proxy request signature.")
+    if not project_id:
+        raise errors.BadRequest("X-Tenant-ID header is missing from request.")
+    instance = Instance.get_or_none(Instance.id == instance_id, Instance.deleted == False)  # noqa
+    if instance is None or instance.project_id != project_id:
+        raise errors.NotFound(f"Instance {instance_id} is not known to the metadata service.")
     return records.instance_record(instance)
 
 

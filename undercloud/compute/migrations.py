@@ -1,4 +1,6 @@
 """Compute's schema versions."""
+from playhouse.migrate import SchemaMigrator, migrate
+
 from undercloud.compute import models
 from undercloud.db import Migration
 
@@ -7,6 +9,15 @@ def _create_tables(database):
     database.create_tables(models.TABLES)
 
 
+def _instance_networking(database):
+    # Version 1 creates tables from today's models, so a new database has these already.
+    have = {column.name for column in database.get_columns("instance")}
+    migrator = SchemaMigrator.from_database(database)
+    migrate(*[migrator.add_column("instance", name, getattr(models.Instance, name))
+              for name in ("security_groups", "network_info") if name not in have])
+
+
 MIGRATIONS = [
     Migration(1, "create compute tables", _create_tables),
+    Migration(2, "instances keep their security groups and VIFs", _instance_networking),
 ]

@@ -74,7 +74,9 @@ class Instance(TimestampedModel):
     terminated_at = peewee.DateTimeField(null=True)
     block_device_mapping = JSONField(default=list)
     requested_networks = JSONField(default=list)          # from the create request
-    addresses = JSONField(default=dict)                   # filled by the network service
+    security_groups = JSONField(default=list)             # names from the create request
+    network_info = JSONField(default=list)                # VIFs (undercloud/network/rpcapi.py)
+    addresses = JSONField(default=dict)                   # Nova's view of network_info
     server_group_id = peewee.CharField(max_length=64, null=True)
     deleted = peewee.BooleanField(default=False, index=True)
     deleted_at = peewee.DateTimeField(null=True)

@@ -7,7 +7,7 @@ FIELDS = ("id", "display_name", "display_description", "project_id", "user_id", 
           "node", "availability_zone", "key_name", "key_data", "user_data", "config_drive",
           "metadata", "system_metadata", "reservation_id", "launch_index", "hostname",
           "launched_at", "server_group_id", "deleted", "created_at", "updated_at",
-          "requested_networks", "addresses")
+          "requested_networks", "security_groups", "network_info", "addresses")
 
 
 def instance_record(instance: Instance) -> dict:

@@ -12,6 +12,8 @@ from undercloud.bus import RpcClient
 SCHEDULER_TOPIC = "scheduler"
 CONDUCTOR_TOPIC = "conductor"
 CONSOLE_TIMEOUT = 30.0
+# Attaching waits for the network agent to plug the port (network.rpcapi.PLUG_TIMEOUT) too.
+ATTACH_TIMEOUT = 90.0
 
 
 def compute_topic(host: str) -> str:
@@ -82,6 +84,19 @@ class ComputeAPI(_Client):
         return self.client.call(compute_topic(host), "get_console_output",
                                 timeout=CONSOLE_TIMEOUT, context=context,
                                 instance_id=instance_id, length=length)
+
+    def attach_interface(self, context, host, instance_id, network_id=None, port_id=None,
+                         fixed_ip=None, tag=None) -> dict:
+        """Allocate, plug and attach one port; returns its VIF (a call: the API answers with
+        it, or with the network's refusal)."""
+        return self.client.call(compute_topic(host), "attach_interface",
+                                timeout=ATTACH_TIMEOUT, context=context,
+                                instance_id=instance_id, network_id=network_id,
+                                port_id=port_id, fixed_ip=fixed_ip, tag=tag)
+
+    def detach_interface(self, context, host, instance_id, port_id: str) -> None:
+        self._cast(host, "detach_interface", context=context, instance_id=instance_id,
+                   port_id=port_id)
 
     # Sent by the conductor, not the API.
     def build_and_run_instance(self, context, host, instance_id, request_spec: dict) -> None:

@@ -3,16 +3,19 @@ what lies beyond the API (the bus casts and the image service).
 
 A token reads "user:project:role,role". `casts` lists every rpcapi message the API sent as
 (method, args, kwargs). `images` is the image service's catalogue: {image id: document}.
+`network` is the network server as the API sees it (its networks, ports and VIFs).
 Every test module in this folder can use these fixtures.
 """
 import pytest
 
 from tests.fixtures.fake_tokens import ADMIN, ALICE, BOB, validator
+from undercloud.bus import NoPeer
 from undercloud import db
 from undercloud.common import config as configuration
 from undercloud.common import wsgi
 from undercloud.compute import bootstrap, glance
 from undercloud.compute.routes import common
+from undercloud.network.rpcapi import NetworkRequestConflict, NetworkRequestNotFound
 from undercloud.services import SERVICES
 
 IMAGE = "11111111-2222-3333-4444-555555555555"
@@ -30,6 +33,39 @@ class Recorder:
             self.casts.append((method, args, kwargs))
             return self.answers.get(method)
         return send
+
+
+class Network:
+    """Stands in for the network server: `networks` {id: project}, `busy_ports`, `vifs`
+    {instance id: [VIF]}; absent=True plays a cloud without the network service."""
+
+    def __init__(self):
+        self.networks, self.busy_ports, self.vifs, self.absent = {}, set(), {}, False
+
+    def _answer(self):
+        if self.absent:
+            raise NoPeer("network-server")
+
+    def validate_networks(self, context, project_id, requested_networks, security_groups=()):
+        self._answer()
+        if not requested_networks:
+            own = [n for n, owner in self.networks.items() if owner == project_id]
+            return [{"uuid": own[0]}] if own else []
+        for request in requested_networks:
+            if request.get("port") in self.busy_ports:
+                raise NetworkRequestConflict(f"Port {request['port']} is still in use.")
+            if "uuid" in request and request["uuid"] not in self.networks:
+                raise NetworkRequestNotFound(f"Network {request['uuid']} could not be found.")
+        return requested_networks
+
+    def network_info(self, instance_id):
+        self._answer()
+        return self.vifs.get(instance_id, [])
+
+
+@pytest.fixture
+def network():
+    return Network()
 
 
 @pytest.fixture
@@ -50,7 +86,7 @@ def images():
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def cfg(request, tmp_path, monkeypatch, casts, answers, images):
+def cfg(request, tmp_path, monkeypatch, casts, answers, images, network):
     """The compute API's config on SQLite in tmp_path, or on a fresh PostgreSQL database."""
     overrides = {"data_dir": str(tmp_path)}
     if request.param == "postgresql":
@@ -62,7 +98,9 @@ def cfg(request, tmp_path, monkeypatch, casts, answers, images):
     recorder = Recorder(casts, answers)
     monkeypatch.setattr(common, "scheduler", lambda: recorder)
     monkeypatch.setattr(common, "computes", lambda: recorder)
-    for module in ("servers", "server_actions"):
+    for module in ("servers", "interfaces"):
+        monkeypatch.setattr(f"undercloud.compute.routes.{module}.network", lambda: network)
+    for module in ("servers", "server_actions", "interfaces"):
         monkeypatch.setattr(f"undercloud.compute.routes.{module}.scheduler", lambda: recorder,
                             raising=False)
         monkeypatch.setattr(f"undercloud.compute.routes.{module}.computes", lambda: recorder,

@@ -4,6 +4,7 @@ import base64
 import pytest
 
 from tests.unit.compute.conftest import IMAGE, place
+from undercloud.compute.models import Instance
 
 
 def test_version_document_offers_2_1_to_2_79(app):
@@ -61,15 +62,74 @@ def test_admin_sees_extended_attributes_and_host_status(alice, admin):
     assert shown["status"] == "ACTIVE" and shown["hostId"]
 
 
-@pytest.mark.parametrize("networks, message", [
-    ("auto", "Networking is not available"),
-    ([{"uuid": "a-b-c-d"}], "Networking is not available"),
+NET = "6e6b6a36-2c8b-4c4c-9a36-5a8c3e0f6a11"
+PORT = "0a3b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d"
+
+
+def _create(caller, networks, **server):
+    return caller.post("/v2.1/servers", json={"server": {
+        "name": "x", "imageRef": IMAGE, "flavorRef": "1", "networks": networks, **server}})
+
+
+@pytest.mark.parametrize("networks, code, message", [
+    ([{"uuid": "a-b-c-d-e-f-g-h-i-j", "fixed_ip": "10.0.1.1"}], 400, "not in proper format"),
+    ([{"uuid": NET, "fixed_ip": "10.0.1.300"}], 400, "Invalid fixed IP address"),
+    ([{"fixed_ip": "10.0.1.1"}], 400, "missing 'uuid'"),
+    ([{"port": PORT, "fixed_ip": "10.0.1.1"}], 400, "cannot be specified together"),
+    ([{"uuid": NET, "what": 1}], 400, "'what' was unexpected"),
+    ([{"uuid": "6e6b6a36-0000-4c4c-9a36-5a8c3e0f6a11"}], 400, "could not be found"),
+    ([{"port": "busy0000-0000-4000-8000-000000000000"}], 400, "is not a 'uuid'"),
+    ("auto", 400, "Unable to automatically allocate a network"),
 ])
-def test_networks_other_than_none_are_refused(alice, networks, message):
-    response = alice.post("/v2.1/servers", json={"server": {
-        "name": "x", "imageRef": IMAGE, "flavorRef": "1", "networks": networks}})
-    assert response.status_code == 400
+def test_bad_networks_are_refused_at_create(alice, network, networks, code, message):
+    network.networks[NET] = "other-project"
+    response = _create(alice, networks)
+    assert response.status_code == code
     assert message in response.get_json()["badRequest"]["message"]
+
+
+def test_a_busy_port_is_a_conflict(alice, network):
+    network.busy_ports.add(PORT)
+    response = _create(alice, [{"port": PORT}])
+    assert response.status_code == 409
+    assert "still in use" in response.get_json()["conflictingRequest"]["message"]
+
+
+def test_ports_and_fixed_ips_boot_one_server_at_a_time(alice, network):
+    network.networks[NET] = "p-alice"
+    for networks, message in (([{"port": PORT}], "single configured port"),
+                              ([{"uuid": NET, "fixed_ip": "10.0.0.5"}], "fixed_ip")):
+        response = _create(alice, networks, max_count=2)
+        assert response.status_code == 400 and message in response.get_data(as_text=True)
+
+
+def test_networks_and_security_groups_are_kept_for_the_build(alice, network):
+    network.networks[NET] = "p-alice"
+    response = _create(alice, [{"uuid": NET, "fixed_ip": "10.0.0.5"}, {"port": PORT}],
+                       security_groups=[{"name": "web"}])
+    assert response.status_code == 202
+    assert response.get_json()["server"]["security_groups"] == [{"name": "web"}]
+    instance = Instance.get_by_id(response.get_json()["server"]["id"])
+    assert instance.requested_networks == [{"uuid": NET, "fixed_ip": "10.0.0.5"},
+                                           {"port": PORT}]
+    assert instance.security_groups == ["web"]
+
+
+def test_auto_resolves_to_the_projects_network(alice, network):
+    network.networks[NET] = "p-alice"
+    server = _create(alice, "auto").get_json()["server"]
+    assert Instance.get_by_id(server["id"]).requested_networks == [{"uuid": NET}]
+
+
+def test_without_a_network_service_only_no_networks_boot(alice, network):
+    network.absent = True
+    response = _create(alice, [{"uuid": NET}])
+    assert response.status_code == 400
+    assert "Networking is not available" in response.get_json()["badRequest"]["message"]
+    assert _create(alice, "none").status_code == 202
+    legacy = alice.at("2.36").post("/v2.1/servers", json={"server": {
+        "name": "x", "imageRef": IMAGE, "flavorRef": "1"}})
+    assert legacy.status_code == 202
 
 
 def test_networks_are_required_from_2_37_and_optional_before(alice):

@@ -9,7 +9,7 @@ libvirt = pytest.importorskip("libvirt")
 
 from undercloud.compute.drivers import power_state  # noqa: E402
 from undercloud.compute.drivers.errors import (  # noqa: E402
-    DriverError, InstanceExists, InstanceInvalidState, InstanceNotFound)
+    DriverError, InstanceExists, InstanceInvalidState, InstanceNotFound, NicNotFound)
 from undercloud.compute.drivers.instance import Instance, Nic  # noqa: E402
 from undercloud.compute.drivers.libvirt import LibvirtDriver  # noqa: E402
 
@@ -285,12 +285,14 @@ def test_undefine_forgets_a_running_or_suspended_guest(driver, running, tmp_path
     assert driver.list_instances() == []
 
 
-def test_nic_errors_name_the_instance(driver, running):
+def test_nics_join_the_definition_where_libvirt_cannot_hot_plug(driver, running):
     # libvirt's test driver cannot hot-plug; the lab test plugs NICs into a real guest.
-    with pytest.raises(DriverError, match=f"cannot attach NIC fa:16:3e:00:00:05 to instance "
-                                          f"{running.uuid}"):
-        driver.attach_interface(running.uuid, Nic("fa:16:3e:00:00:05", bridge="br0"))
-    with pytest.raises(DriverError, match=f"instance {running.uuid} has no NIC with MAC"):
+    driver.attach_interface(running.uuid, Nic("fa:16:3e:00:00:05", bridge="br0"))
+    domain = driver._domain(running.uuid)
+    assert "fa:16:3e:00:00:05" in domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    driver.detach_interface(running.uuid, "fa:16:3e:00:00:05")
+    assert "fa:16:3e:00:00:05" not in domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    with pytest.raises(NicNotFound, match=f"instance {running.uuid} has no NIC with MAC"):
         driver.detach_interface(running.uuid, "fa:16:3e:00:00:06")
 
 

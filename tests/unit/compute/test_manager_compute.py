@@ -1,10 +1,12 @@
-"""The compute manager on libvirt's test driver, with the real conductor in-process (its RPC
-calls made directly) and a stand-in image service: the same flow as production."""
+"""The compute manager on libvirt's test driver, with the real conductor and network server
+functions in-process (their RPC calls made directly), a stand-in image service and network
+agent: the same flow as production."""
 import base64
 import os
 import subprocess
 import uuid
 
+import libvirt
 import pytest
 
 from undercloud import db
@@ -13,6 +15,8 @@ from undercloud.compute.conductor import ComputeConductor
 from undercloud.compute.drivers import power_state
 from undercloud.compute.manager import ComputeManager, _uuid
 from undercloud.compute.models import TABLES, ComputeNode, Instance, InstanceFault
+from undercloud.network import instances as network_instances
+from undercloud.network import models as network_models
 
 TINY = {"name": "m1.tiny", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
 
@@ -49,6 +53,42 @@ class Images:
         pass
 
 
+class NetworkServer:
+    """ServerAPI without the bus: the network server's functions on the same DB."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+
+    def allocate_for_instance(self, context, instance_id, project_id, host, requested_networks,
+                              security_groups, availability_zone):
+        return network_instances.allocate_for_instance(
+            self.cfg, context, instance_id, project_id, host, requested_networks,
+            security_groups, availability_zone)
+
+    def deallocate_for_instance(self, instance_id, port_ids=None):
+        network_instances.deallocate_for_instance(self.cfg, instance_id, port_ids=port_ids)
+
+    def network_info(self, instance_id):
+        return network_instances.network_info(instance_id)
+
+
+class Agent:
+    """The host's network agent: remembers the ports it plugged."""
+
+    def __init__(self):
+        self.plugged, self.unplugged = [], []
+
+    def plug_port(self, host, port_id):
+        self.plugged.append(port_id)
+        return {"bridge": "brq-test", "tap": f"tap{port_id[:11]}", "mtu": 1450}
+
+    def unplug_port(self, host, port_id):
+        self.unplugged.append(port_id)
+
+    def sync(self, host=None):
+        pass
+
+
 class Compute:
     def __init__(self):
         self.manager = None
@@ -69,10 +109,14 @@ def cloud(tmp_path):
         "compute": {"virt_uri": "test:///default", "host": "h1", "ram_allocation_ratio": 1.0,
                     "reserved_host_memory_mb": 0}})
     db.connect(cfg)
-    db.database.create_tables(TABLES)
+    db.database.create_tables(TABLES + network_models.TABLES)
     conductor = ComputeConductor(cfg, host="control")
     conductor._compute = Compute()
-    manager = ComputeManager(cfg, conductor=DirectConductor(conductor))
+    conductor._network = NetworkServer(cfg)
+    agent = Agent()
+    network_instances._AGENTS[id(cfg)] = agent
+    manager = ComputeManager(cfg, conductor=DirectConductor(conductor),
+                             network=NetworkServer(cfg), agents=agent)
     manager.images = Images(str(image))
     conductor._compute.manager = manager
     manager.prepare()
@@ -82,6 +126,7 @@ def cloud(tmp_path):
         if found.name.startswith("instance-"):
             manager.driver.undefine(found.uuid)
     manager.driver.close()
+    network_instances._AGENTS.pop(id(cfg))
     db.database.close()
 
 
@@ -218,3 +263,95 @@ def test_a_server_deleted_while_it_builds_leaves_nothing(cloud):
     assert manager.driver.power_state(_uuid(server.id)) == power_state.NOSTATE
     assert os.listdir(manager.instances_dir) == [] and manager.cache.cached() == []
     assert ComputeNode.get(ComputeNode.host == "h1").memory_mb_used == 0
+
+
+@pytest.fixture
+def private():
+    network = network_models.Network.create(name="private", project_id="p")
+    network_models.Subnet.create(network=network, project_id="p", cidr="10.0.0.0/24",
+                                 gateway_ip="10.0.0.1",
+                                 allocation_pools=[{"start": "10.0.0.10", "end": "10.0.0.20"}])
+    return network
+
+
+def _definition(manager, instance_id) -> str:
+    return manager.driver._domain(_uuid(instance_id)).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+
+
+def _ports(instance_id):
+    return list(network_models.Port.select().where(network_models.Port.device_id == instance_id))
+
+
+def test_boot_on_a_network_plugs_a_port_and_shows_its_address(cloud, private):
+    manager, conductor = cloud
+    server = boot(conductor, requested_networks=[{"uuid": private.id}])
+    assert server.vm_state == "active"
+    port, = _ports(server.id)
+    assert (port.binding_host_id, port.device_owner) == ("h1", "compute:nova")
+    assert manager.agents.plugged == [port.id]
+    assert server.addresses == {"private": [{
+        "addr": "10.0.0.10", "version": 4, "OS-EXT-IPS:type": "fixed",
+        "OS-EXT-IPS-MAC:mac_addr": port.mac_address}]}
+    vif, = server.network_info
+    assert (vif["bridge"], vif["tap"]) == ("brq-test", f"tap{port.id[:11]}")
+    xml = manager.driver._domain(_uuid(server.id)).XMLDesc(0)
+    assert port.mac_address in xml and "brq-test" in xml
+    manager.terminate_instance(None, server.id)
+    assert _ports(server.id) == [] and manager.agents.unplugged == [port.id]
+
+
+def test_a_build_retried_after_a_crash_leaves_one_port(cloud, private):
+    manager, conductor = cloud
+    server = boot(conductor, requested_networks=[{"uuid": private.id}])
+    Instance.update(vm_state="building", task_state="networking").where(
+        Instance.id == server.id).execute()
+    manager.driver.undefine(_uuid(server.id))
+    manager.build_and_run_instance(None, server.id)
+    assert Instance.get_by_id(server.id).vm_state == "active"
+    assert len(_ports(server.id)) == 1
+
+
+def test_no_agent_on_the_host_is_a_clear_fault_and_no_port_stays(cloud, private):
+    from undercloud.bus import NoPeer
+    manager, conductor = cloud
+
+    def no_agent(host, port_id):
+        raise NoPeer("network.h1")
+    manager.agents.plug_port = no_agent
+    server = boot(conductor, requested_networks=[{"uuid": private.id}])
+    assert server.vm_state == "error"
+    fault = InstanceFault.get(InstanceFault.instance == server.id)
+    assert "no network agent on host h1" in fault.message
+    assert _ports(server.id) == []
+
+
+def test_attach_and_detach_an_interface(cloud, private):
+    manager, conductor = cloud
+    server = boot(conductor, requested_networks=[])
+    vif = manager.attach_interface(None, server.id, network_id=private.id,
+                                   fixed_ip="10.0.0.15", tag="data")
+    assert vif["fixed_ips"][0]["ip_address"] == "10.0.0.15" and vif["tag"] == "data"
+    # libvirt's test driver cannot hot-plug: the NIC is in the definition for the next start.
+    assert vif["mac_address"] in _definition(manager, server.id)
+    assert Instance.get_by_id(server.id).addresses["private"][0]["addr"] == "10.0.0.15"
+    manager.detach_interface(None, server.id, vif["port_id"])
+    now = Instance.get_by_id(server.id)
+    assert now.network_info == [] and now.addresses == {} and _ports(server.id) == []
+    assert vif["mac_address"] not in _definition(manager, server.id)
+
+
+def test_network_changed_brings_a_floating_ip_into_addresses(cloud, private):
+    manager, conductor = cloud
+    server = boot(conductor, requested_networks=[{"uuid": private.id}])
+    port, = _ports(server.id)
+    public = network_models.Network.create(name="public", external=True)
+    network_models.FloatingIP.create(floating_network=public, floating_port_id="f",
+                                     floating_ip_address="172.24.4.50", port_id=port.id,
+                                     fixed_ip_address="10.0.0.10")
+    assert conductor.network_changed(server.id)
+    addresses = Instance.get_by_id(server.id).addresses["private"]
+    assert [(a["addr"], a["OS-EXT-IPS:type"]) for a in addresses] == \
+        [("10.0.0.10", "fixed"), ("172.24.4.50", "floating")]
+    assert Instance.get_by_id(server.id).network_info[0]["bridge"] == "brq-test"
+    assert not conductor.network_changed(server.id)
+    assert conductor.refresh_addresses() == 0

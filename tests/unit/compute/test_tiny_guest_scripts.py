@@ -73,3 +73,16 @@ def test_static_ipv4_for_a_mac(mac, expected):
     flat = "".join(f"{path}\t{value}\n" for path, value in flatten(NETWORK_DATA))
 
     assert awk("static-ipv4.awk", flat, "-v", f"mac={mac}") == expected
+
+
+def test_the_guest_reads_computes_network_data_as_static_ipv4():
+    from undercloud.compute import vifs
+    document = vifs.network_data([{
+        "port_id": "port-1", "network_id": "net-1", "mac_address": "fa:16:3e:00:00:05",
+        "tap": "tapport-1", "mtu": 1450, "fixed_ips": [{
+            "ip_address": "10.0.0.5", "version": 4, "cidr": "10.0.0.0/24",
+            "gateway_ip": "10.0.0.1", "dns_nameservers": [], "host_routes": []}]}])
+    flat = "".join(f"{path}\t{value}\n" for path, value in flatten(document))
+
+    assert awk("static-ipv4.awk", flat, "-v", "mac=fa:16:3e:00:00:05") == \
+        (0, "10.0.0.5 255.255.255.0 10.0.0.1\n")

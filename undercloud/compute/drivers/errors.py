@@ -13,6 +13,10 @@ class InstanceNotFound(DriverError):
     """The hypervisor has no domain for this instance."""
 
 
+class NicNotFound(DriverError):
+    """The instance has no NIC with this MAC address (detached already)."""
+
+
 class InstanceExists(DriverError):
     """A running domain already has this instance's uuid or name."""
 

@@ -17,7 +17,8 @@ import libvirt
 
 from undercloud.compute.drivers import libvirtd, power_state
 from undercloud.compute.drivers.errors import (
-    DriverError, HypervisorUnavailable, InstanceExists, InstanceInvalidState, InstanceNotFound)
+    DriverError, HypervisorUnavailable, InstanceExists, InstanceInvalidState, InstanceNotFound,
+    NicNotFound)
 from undercloud.compute.drivers.instance import Instance, Nic
 
 LOG = logging.getLogger(__name__)
@@ -57,6 +58,15 @@ class DomainInfo:
     vcpus: int
     memory_mb: int
     cpu_time_ns: int
+
+
+def _interface(element, mac: str, direct: bool = False):
+    """The <interface> with this MAC under a domain (or, direct, its <devices>)."""
+    for interface in element.iterfind("interface" if direct else "devices/interface"):
+        address = interface.find("mac")
+        if address is not None and address.get("address", "").lower() == mac.lower():
+            return interface
+    return None
 
 
 def _local_cpu_flags() -> set[str]:
@@ -403,20 +413,41 @@ class LibvirtDriver:
         """Plug a NIC in, live if the guest runs, and keep it in the definition."""
         domain = self._domain(uuid)
         xml = _TEMPLATES.get_template("interface.xml.j2").render(nic=nic)
-        self._call(uuid, f"attach NIC {nic.mac} to", domain.attachDeviceFlags, xml,
-                   self._affect(domain))
+        try:
+            domain.attachDeviceFlags(xml, self._affect(domain))
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
+                raise self._error(uuid, f"attach NIC {nic.mac} to", exc) from None
+            LOG.warning("libvirt at %s cannot hot-plug; instance %s gets NIC %s at its next "
+                        "start", self.uri, uuid, nic.mac)
+            self._redefine(uuid, domain, lambda devices: devices.append(
+                ElementTree.fromstring(xml)))
 
     def detach_interface(self, uuid: str, mac: str) -> None:
         domain = self._domain(uuid)
-        definition = ElementTree.fromstring(self._call(uuid, "read", domain.XMLDesc, 0))
-        for interface in definition.iterfind("devices/interface"):
-            address = interface.find("mac")
-            if address is not None and address.get("address", "").lower() == mac.lower():
-                xml = ElementTree.tostring(interface, encoding="unicode")
-                self._call(uuid, f"detach NIC {mac} from", domain.detachDeviceFlags, xml,
-                           self._affect(domain))
-                return
-        raise DriverError(f"instance {uuid} has no NIC with MAC {mac}")
+        for flags in (0, libvirt.VIR_DOMAIN_XML_INACTIVE):
+            definition = ElementTree.fromstring(self._call(uuid, "read", domain.XMLDesc, flags))
+            interface = _interface(definition, mac)
+            if interface is not None:
+                break
+        else:
+            raise NicNotFound(f"instance {uuid} has no NIC with MAC {mac}")
+        xml = ElementTree.tostring(interface, encoding="unicode")
+        try:
+            domain.detachDeviceFlags(xml, self._affect(domain))
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
+                raise self._error(uuid, f"detach NIC {mac} from", exc) from None
+            self._redefine(uuid, domain, lambda devices: devices.remove(
+                _interface(devices, mac, direct=True)))
+
+    def _redefine(self, uuid, domain, change) -> None:
+        """Change the domain's persistent definition (for hypervisors that cannot hot-plug)."""
+        definition = ElementTree.fromstring(self._call(
+            uuid, "read", domain.XMLDesc, libvirt.VIR_DOMAIN_XML_INACTIVE))
+        change(definition.find("devices"))
+        self._call(uuid, "redefine", self.connection.defineXML,
+                   ElementTree.tostring(definition, encoding="unicode"))
 
     # ---- host and console -----------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from flask import current_app, g, jsonify
 from undercloud.common.errors import BadRequest, Conflict
 from undercloud.compute import rpcapi
 from undercloud.compute.models import InstanceAction
+from undercloud.network.rpcapi import ServerAPI
 
 _CLIENTS: dict = {}
 
@@ -25,6 +26,11 @@ def scheduler() -> rpcapi.SchedulerAPI:
 
 def computes() -> rpcapi.ComputeAPI:
     return _client(rpcapi.ComputeAPI)
+
+
+def network() -> ServerAPI:
+    """The network server, which checks and makes the ports of servers."""
+    return _client(ServerAPI)
 
 
 def rpc_context() -> dict:

@@ -11,20 +11,23 @@ import uuid
 from flask import Blueprint, g
 
 from undercloud import db
-from undercloud.common.errors import BadRequest, Conflict, NotFound
+from undercloud.bus import BusError, NoPeer
+from undercloud.common.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable
 from undercloud.common.validation import validate
 from undercloud.compute import glance, policy, quotas, schemas, views
 from undercloud.compute.models import (ComputeNode, Instance, InstanceTag, KeyPair, ServerGroup,
                                        ServerGroupMember)
 from undercloud.compute.routes import server_listing
-from undercloud.compute.routes.common import (computes, config, no_content, record_action,
-                                              respond, rpc_context, scheduler)
+from undercloud.compute.routes.common import (computes, config, network, no_content,
+                                              record_action, respond, rpc_context, scheduler)
 from undercloud.compute.routes.flavors import find_flavor
+from undercloud.network.rpcapi import (InvalidNetworkRequest, NetworkAttachForbidden,
+                                       NetworkRequestConflict, NetworkRequestNotFound)
 
 blueprint = Blueprint("compute_servers", __name__)
 LOG = logging.getLogger(__name__)
-NO_NETWORKING = ("Networking is not available yet: boot with networks \"none\" (microversion "
-                 "2.37+, `--nic none`) until the network service exists.")
+NO_NETWORKING = ("Networking is not available: no network service answers. Start the network "
+                 "service, or boot with networks \"none\" (microversion 2.37+, `--nic none`).")
 
 
 @blueprint.get("/v2.1/servers")
@@ -55,25 +58,128 @@ def _requires(version: str, body: dict, *names):
                              f"are not allowed ('{name}' was unexpected)")
 
 
-def _networks(body) -> list:
-    """[] for a server without networks; anything else needs the network service."""
+def _networks(body):
+    """What the create asks for: "none", "auto", a list of {"uuid"|"port", "fixed_ip", "tag"}
+    or None (no networks key before 2.37: the project's network if it has one)."""
     if "networks" not in body:
         if views.at_least("2.37"):
             raise BadRequest("Invalid input for field/attribute server. 'networks' is a "
                              "required property")
-        return []
+        return None
     networks = body["networks"]
-    if networks == "none":
-        if not views.at_least("2.37"):
+    if isinstance(networks, str) and not views.at_least("2.37"):
+        if networks == "none":
             raise BadRequest("Invalid input for field/attribute networks. 'none' needs "
                              "microversion 2.37 or later.")
-        return []
-    if isinstance(networks, str) and not views.at_least("2.37"):
         raise BadRequest(f"Invalid input for field/attribute networks. Value: {networks}. "
                          f"'{networks}' is not of type 'array'")
-    if networks == []:
+    if isinstance(networks, str):
+        return networks
+    return [_network_request(item) for item in networks] or None
+
+
+def _is_uuid(text) -> bool:
+    try:
+        uuid.UUID(str(text))
+    except ValueError:
+        return False
+    return True
+
+
+def _network_request(item) -> dict:
+    """One item of networks, checked as Nova does (ids are checked by the network service)."""
+    if not isinstance(item, dict):
+        raise BadRequest("Bad networks format")
+    unexpected = set(item) - {"uuid", "port", "fixed_ip", "tag"}
+    tags_allowed = views.at_least("2.32") and not (views.at_least("2.37")
+                                                    and not views.at_least("2.42"))
+    if "tag" in item and not tags_allowed:
+        unexpected.add("tag")
+    if unexpected:
+        raise BadRequest(f"Invalid input for field/attribute networks. Additional properties "
+                         f"are not allowed ('{sorted(unexpected)[0]}' was unexpected)")
+    request = {}
+    if item.get("port"):
+        if not _is_uuid(item["port"]):
+            raise BadRequest(f"Invalid input for field/attribute port. Value: {item['port']}. "
+                             f"'{item['port']}' is not a 'uuid'")
+        if item.get("fixed_ip") is not None:
+            raise BadRequest(f"Specified Fixed IP '{item['fixed_ip']}' cannot be used with port "
+                             f"'{item['port']}': the two cannot be specified together.")
+        request["port"] = str(uuid.UUID(item["port"]))
+    else:
+        if "uuid" not in item:
+            raise BadRequest("Bad network format: missing 'uuid'")
+        if not _is_uuid(item["uuid"]):
+            raise BadRequest(f"Bad networks format: network uuid is not in proper format "
+                             f"({item['uuid']})")
+        request["uuid"] = str(uuid.UUID(item["uuid"]))
+        if item.get("fixed_ip") is not None:
+            try:
+                request["fixed_ip"] = ipaddress.ip_address(item["fixed_ip"]).compressed
+            except ValueError:
+                raise BadRequest(f"Invalid fixed IP address ({item['fixed_ip']})") from None
+    if item.get("tag"):
+        request["tag"] = str(item["tag"])
+    return request
+
+
+def network_context() -> dict:
+    """The caller as the network server needs it (its token stays here)."""
+    context = rpc_context()
+    return {key: context[key] for key in ("user_id", "project_id", "roles", "request_id")}
+
+
+def network_refusal(exc: Exception, not_found=BadRequest):
+    """The network server's refusal in Nova's terms (a missing network is 400 at create)."""
+    if isinstance(exc, NetworkRequestNotFound):
+        return not_found(str(exc))
+    if isinstance(exc, NetworkRequestConflict):
+        return Conflict(str(exc))
+    if isinstance(exc, NetworkAttachForbidden):
+        return Forbidden(str(exc))
+    if isinstance(exc, InvalidNetworkRequest):
+        return BadRequest(str(exc))
+    return ServiceUnavailable(f"The network service did not answer: {exc}")
+
+
+def _checked_networks(requested, security_groups: list[str], max_count: int) -> list[dict]:
+    """The networks the build will ask for, checked by the network service now so a missing
+    network or a busy port is the create's 4xx, not a failed build."""
+    if requested == "none":
         return []
-    raise BadRequest(NO_NETWORKING)
+    if isinstance(requested, list) and max_count > 1:
+        if any(r.get("port") for r in requested):
+            raise BadRequest("Unable to launch multiple instances with a single configured port "
+                             "ID. Please launch your instance one by one with different ports.")
+        if any(r.get("fixed_ip") for r in requested):
+            raise BadRequest("max_count cannot be greater than 1 if an fixed_ip is specified.")
+    asked = requested if isinstance(requested, list) else []
+    try:
+        resolved = network().validate_networks(network_context(), g.context.project_id, asked,
+                                               security_groups)
+    except NoPeer:
+        if requested is None:  # no network service: before 2.37 that boots without one
+            return []
+        raise BadRequest(NO_NETWORKING) from None
+    except (BusError, InvalidNetworkRequest, NetworkAttachForbidden, NetworkRequestConflict,
+            NetworkRequestNotFound) as exc:
+        raise network_refusal(exc) from None
+    if not resolved and requested == "auto":
+        raise BadRequest(f"Unable to automatically allocate a network for project "
+                         f"{g.context.project_id}")
+    return resolved
+
+
+def _security_groups(body) -> list[str]:
+    names = []
+    for group in body.get("security_groups") or []:
+        name = group.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise BadRequest("Invalid input for field/attribute security_groups: each needs a "
+                             "name.")
+        names.append(name.strip())
+    return list(dict.fromkeys(names))
 
 
 def _boot_image_id(body) -> str:
@@ -223,7 +329,8 @@ def create_server():
         raise BadRequest(f"Flavor {flavor_ref} could not be found.") from None
     if flavor.disabled:
         raise BadRequest(f"Flavor {flavor_ref} is disabled and cannot boot servers.")
-    networks = _networks(body)
+    requested_networks = _networks(body)
+    security_groups = _security_groups(body)
     image_id = _boot_image_id(body)
     image = check_image(image_id, flavor.memory_mb, flavor.root_gb)
     key_data = None
@@ -246,6 +353,7 @@ def create_server():
         raise BadRequest("min_count must be <= max_count")
     metadata = body.get("metadata") or {}
     quotas.check_metadata(config(), context.project_id, metadata)
+    networks = _checked_networks(requested_networks, security_groups, max_count)
     group = _server_group(hints)
     admin_pass = body.get("adminPass") or "".join(
         secrets.choice(string.ascii_letters + string.digits) for _ in range(12))
@@ -280,6 +388,7 @@ def create_server():
                 access_ip_v4=ip_address(body.get("accessIPv4"), 4),
                 access_ip_v6=ip_address(body.get("accessIPv6"), 6),
                 block_device_mapping=mappings, requested_networks=networks,
+                security_groups=security_groups,
                 server_group_id=group.id if group else None)
             for tag in dict.fromkeys(body.get("tags") or []):
                 InstanceTag.create(instance=instance.id, tag=tag)
@@ -304,7 +413,8 @@ def create_server():
         return respond({"reservation_id": reservation_id}, 202)
     first = instances[0]
     shown = {"id": first.id, "links": views.links("servers", first.id),
-             "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": "default"}],
+             "OS-DCF:diskConfig": "MANUAL",
+             "security_groups": [{"name": name} for name in security_groups or ["default"]],
              "adminPass": admin_pass}
     return respond({"server": shown}, 202,
                    {"Location": views.links("servers", first.id)[0]["href"]})
