@@ -1,0 +1,271 @@
+"""One dnsmasq per network, in the network's DHCP namespace, as Neutron's dnsmasq driver runs it.
+
+Addresses come only from the hosts file (static mode), so a guest gets exactly its port's
+address. A change of hosts or options rewrites the files and sends SIGHUP to that network's
+dnsmasq alone; a change of subnets (its command line) restarts it. Files live in
+DATA_DIR/network/dhcp/<network>/; the pid file there is how a later agent finds it again.
+"""
+import ipaddress
+import logging
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import time
+
+from undercloud.common.files import write_atomic
+
+LOG = logging.getLogger(__name__)
+DNSMASQ = "/usr/sbin/dnsmasq"
+LEASE_SECONDS = 86400
+MAX_LEASES = 2 ** 24
+STOP_SECONDS = 5.0
+# dnsmasq's DHCPv6/RA mode for a subnet's ipv6_address_mode.
+IPV6_MODES = {"dhcpv6-stateful": "static", "dhcpv6-stateless": "ra-stateless",
+              "slaac": "ra-only"}
+
+
+class DhcpError(Exception):
+    """dnsmasq would not start; the message has its own words."""
+
+
+# ---- what dnsmasq is told -------------------------------------------------------------------
+
+def served_subnets(entry: dict) -> list[dict]:
+    return [subnet for subnet in entry["subnets"] if subnet.get("enable_dhcp", True)]
+
+
+def _mode(subnet: dict) -> str | None:
+    if subnet["ip_version"] == 4:
+        return "static"
+    if subnet.get("ipv6_address_mode") is None and subnet.get("ipv6_ra_mode") is None:
+        return "static"  # Neutron's default for IPv6 subnets without modes
+    if subnet.get("ipv6_address_mode") is None:
+        return None      # addresses come from someone else's router advertisements
+    return IPV6_MODES.get(subnet["ipv6_address_mode"])
+
+
+def _hostname(host: dict) -> str:
+    """A valid DNS label: the port's hostname, or host-<address> as Neutron names it."""
+    name = re.sub(r"[^a-z0-9-]", "-", (host.get("hostname") or "").lower()).strip("-")[:63]
+    if not name:
+        name = "host-" + re.sub(r"[.:]", "-", host["ip_address"])
+    return name
+
+
+def _clean(value) -> str:
+    """An option value for a one-line file: no line breaks."""
+    return re.sub(r"[\r\n]", " ", str(value))
+
+
+def argv(entry: dict, folder: str, interface: str, dns_domain: str,
+         user: str | None = None) -> list[str]:
+    """dnsmasq's command line for one network (its subnets; hosts and options are files)."""
+    paths = Paths(folder)
+    args = [DNSMASQ, "--conf-file=/dev/null", "--no-hosts", "--no-resolv", "--port=0",
+            "--bind-interfaces", f"--interface={interface}", f"--pid-file={paths.pid}",
+            f"--dhcp-hostsfile={paths.hosts}", f"--dhcp-optsfile={paths.opts}",
+            f"--dhcp-leasefile={paths.leases}", f"--log-facility={paths.log}",
+            f"--domain={entry.get('dns_domain') or dns_domain}"]
+    if user:
+        args.append(f"--user={user}")
+    size, ra = 0, False
+    for subnet in served_subnets(entry):
+        mode = _mode(subnet)
+        if mode is None:
+            continue
+        network = ipaddress.ip_network(subnet["cidr"])
+        mask = str(network.netmask) if network.version == 4 else str(network.prefixlen)
+        args.append(f"--dhcp-range=set:subnet-{subnet['id']},{network.network_address},"
+                    f"{mode},{mask},{LEASE_SECONDS}s")
+        size += network.num_addresses
+        ra = ra or (network.version == 6 and subnet.get("ipv6_ra_mode") is not None)
+    if any(subnet["ip_version"] == 4 for subnet in served_subnets(entry)):
+        args.append("--dhcp-authoritative")
+        if entry.get("mtu"):
+            args.append(f"--dhcp-option-force=option:mtu,{entry['mtu']}")
+    if ra:
+        # Prefixes for SLAAC, but lifetime 0: the router, not this namespace, routes.
+        args += ["--enable-ra", f"--ra-param={interface},600,0"]
+    args.append(f"--dhcp-lease-max={min(max(size, 1), MAX_LEASES)}")
+    return args
+
+
+def hosts_text(entry: dict) -> str:
+    """One line per port address on a DHCP subnet: MAC, the port's tag, name, address."""
+    subnets = {subnet["id"]: subnet for subnet in served_subnets(entry)}
+    lines = []
+    for host in entry["hosts"]:
+        subnet = subnets.get(host["subnet_id"])
+        if subnet is None or _mode(subnet) != "static":
+            continue
+        address = host["ip_address"]
+        if subnet["ip_version"] == 6:
+            address = f"[{address}]"
+        tag = f"set:port-{host['port_id']}," if host.get("extra_dhcp_opts") else ""
+        lines.append(f"{host['mac_address']},{tag}{_hostname(host)},{address}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _routes(subnet: dict, entry: dict) -> list[str]:
+    """Option 121: host routes, the network's other IPv4 subnets on-link, then the default."""
+    routes = [f"{route['destination']},{route['nexthop']}"
+              for route in subnet.get("host_routes") or []]
+    routes += [f"{other['cidr']},0.0.0.0" for other in entry["subnets"]
+               if other["ip_version"] == 4 and other["id"] != subnet["id"]]
+    if routes and subnet.get("gateway_ip"):
+        routes.append(f"0.0.0.0/0,{subnet['gateway_ip']}")
+    return routes
+
+
+def opts_text(entry: dict, default_dns: list[str]) -> str:
+    """Per subnet: gateway, resolvers, static routes; per port: its extra DHCP options."""
+    lines = []
+    for subnet in served_subnets(entry):
+        tag = f"tag:subnet-{subnet['id']}"
+        servers = subnet.get("dns_nameservers") or default_dns
+        if subnet["ip_version"] == 4:
+            # An empty router option tells clients there is no gateway (Neutron does the same).
+            lines.append(f"{tag},option:router" +
+                         (f",{subnet['gateway_ip']}" if subnet.get("gateway_ip") else ""))
+            servers = [s for s in servers if ipaddress.ip_address(s).version == 4]
+            if servers:
+                lines.append(f"{tag},option:dns-server,{','.join(servers)}")
+            routes = _routes(subnet, entry)
+            if routes:
+                lines.append(f"{tag},option:classless-static-route,{','.join(routes)}")
+                lines.append(f"{tag},249,{','.join(routes)}")
+        else:
+            servers = [s for s in servers if ipaddress.ip_address(s).version == 6]
+            if servers and _mode(subnet) is not None:
+                lines.append(f"{tag},option6:dns-server,"
+                             + ",".join(f"[{server}]" for server in servers))
+    written = set()
+    for host in entry["hosts"]:
+        for option in host.get("extra_dhcp_opts") or []:
+            version = int(option.get("ip_version") or 4)
+            name = str(option["opt_name"])
+            if name.isdigit():
+                key = name if version == 4 else f"option6:{name}"
+            else:
+                key = f"option:{name}" if version == 4 else f"option6:{name}"
+            line = f"tag:port-{host['port_id']},{key},{_clean(option['opt_value'])}"
+            if line not in written:
+                written.add(line)
+                lines.append(line)
+    return "".join(line + "\n" for line in lines)
+
+
+def user_for(folder: str) -> str | None:
+    """None (dnsmasq drops to its own user) when that user can re-read our files on SIGHUP;
+    "root" when some folder above them is closed to others."""
+    path = os.path.abspath(folder)
+    while True:
+        if os.path.exists(path) and not os.stat(path).st_mode & stat.S_IXOTH:
+            return "root"
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent
+
+
+# ---- the process ----------------------------------------------------------------------------
+
+class Paths:
+    def __init__(self, folder: str):
+        self.folder = folder
+        self.pid = os.path.join(folder, "pid")
+        self.hosts = os.path.join(folder, "host")
+        self.opts = os.path.join(folder, "opts")
+        self.leases = os.path.join(folder, "leases")
+        self.log = os.path.join(folder, "dnsmasq.log")
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path) as stream:
+            return stream.read()
+    except FileNotFoundError:
+        return None
+
+
+def running_argv(folder: str) -> tuple[int, list[str]] | None:
+    """(pid, command line) of the dnsmasq whose pid file is in `folder`, if it runs."""
+    paths = Paths(folder)
+    text = _read(paths.pid)
+    if not text or not text.strip().isdigit():
+        return None
+    pid = int(text.strip())
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as stream:
+            command = [part.decode() for part in stream.read().split(b"\0") if part]
+    except OSError:
+        return None
+    if f"--pid-file={paths.pid}" not in command:
+        return None  # the pid was reused by another process
+    return pid, command
+
+
+def ensure(network_id: str, folder: str, command: list[str], hosts: str, opts: str) -> str:
+    """Make dnsmasq run `command` with these files; call it inside the DHCP namespace (it
+    starts the process there). Returns what it did: started, restarted, reloaded or none."""
+    os.makedirs(folder, mode=0o755, exist_ok=True)
+    os.chmod(folder, 0o755)
+    paths = Paths(folder)
+    changed = False
+    for path, text in ((paths.hosts, hosts), (paths.opts, opts)):
+        if _read(path) != text:
+            write_atomic(path, text, mode=0o644)
+            changed = True
+    current = running_argv(folder)
+    if current and current[1] == command:
+        if changed:
+            LOG.info("network %s: DHCP hosts or options changed; reloading dnsmasq (pid %d)",
+                     network_id, current[0])
+            os.kill(current[0], signal.SIGHUP)
+            return "reloaded"
+        return "none"
+    if current:
+        LOG.info("network %s: subnets changed; restarting dnsmasq (pid %d)", network_id,
+                 current[0])
+        _stop(current[0])
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    if result.returncode != 0:
+        raise DhcpError(f"network {network_id}: dnsmasq would not start: "
+                        f"{(result.stderr or result.stdout).strip()}")
+    started = running_argv(folder)
+    LOG.info("network %s: dnsmasq started (pid %s)", network_id, started and started[0])
+    return "restarted" if current else "started"
+
+
+def _stop(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + STOP_SECONDS
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as stream:
+            return stream.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def remove(network_id: str, folder: str) -> None:
+    """Stop the network's dnsmasq and forget its files."""
+    current = running_argv(folder)
+    if current:
+        LOG.info("network %s: stopping dnsmasq (pid %d)", network_id, current[0])
+        _stop(current[0])
+    shutil.rmtree(folder, ignore_errors=True)
