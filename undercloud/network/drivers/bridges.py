@@ -5,6 +5,7 @@ Works on one IPRoute of the host namespace and a snapshot of its links, read onc
 """
 import ipaddress
 import logging
+import time
 from dataclasses import dataclass
 
 from pyroute2.netlink.exceptions import NetlinkError
@@ -54,9 +55,11 @@ class L2:
         self.tunnel_ip = tunnel_ip
         self.physical_mappings = physical_mappings
         self.links = read_links(ipr)
+        self._fdb: dict[int, set[str]] | None = None
 
     def refresh(self):
         self.links = read_links(self.ipr)
+        self._fdb = None
 
     # ---- networks ----------------------------------------------------------------------------
 
@@ -122,15 +125,23 @@ class L2:
                      self.tunnel_ip)
             self.ipr.link("add", ifname=name, kind="vxlan", vxlan_id=vni,
                           vxlan_local=self.tunnel_ip, vxlan_port=VXLAN_PORT, vxlan_learning=0,
-                          mtu=mtu)
+                          mtu=mtu, master=self.links[bridge].index)
             self._reload(name)
         self._set(name, mtu=mtu, master=bridge)
+
+    def _peers(self) -> dict[int, set[str]]:
+        """Every VXLAN device's unicast peers, by device index: one FDB dump per pass."""
+        if self._fdb is None:
+            self._fdb = {}
+            for entry in self.ipr.fdb("dump"):
+                if entry.get("NDA_LLADDR") == ANY_MAC and entry.get("NDA_DST"):
+                    self._fdb.setdefault(entry["ifindex"], set()).add(entry.get("NDA_DST"))
+        return self._fdb
 
     def _ensure_peers(self, network_id, name, peers):
         index = self.links[name].index
         wanted = {peer for peer in peers if peer != self.tunnel_ip}
-        present = {entry.get("NDA_DST") for entry in self.ipr.fdb("dump", ifindex=index)
-                   if entry.get("NDA_LLADDR") == ANY_MAC and entry.get("NDA_DST")}
+        present = self._peers().get(index, set())
         for peer in sorted(wanted - present):
             LOG.info("network %s: VXLAN peer %s on %s", network_id, peer, name)
             self.ipr.fdb("append", ifindex=index, lladdr=ANY_MAC, dst=peer)
@@ -143,7 +154,7 @@ class L2:
             LOG.info("network %s: creating VLAN %d on %s as %s", network_id, vlan_id, parent,
                      name)
             self.ipr.link("add", ifname=name, kind="vlan", link=self.links[parent].index,
-                          vlan_id=vlan_id, mtu=mtu)
+                          vlan_id=vlan_id, mtu=mtu, master=self.links[bridge].index)
             self._reload(name)
         self._set(name, mtu=mtu, master=bridge)
 
@@ -155,6 +166,7 @@ class L2:
             LOG.info("namespace %s: creating %s with %s on bridge %s", namespace, inner, tap,
                      bridge)
             self.ipr.link("add", ifname=tap, kind="veth", mtu=mtu,
+                          master=self.links[bridge].index,
                           peer={"ifname": inner, "net_ns_fd": namespaces.path(namespace),
                                 "address": mac, "mtu": mtu})
             self._reload(tap)
@@ -176,12 +188,33 @@ class L2:
             if link.master != master_index:
                 changes["master"] = master_index
         if changes:
-            LOG.info("device %s: setting %s", name, changes)
+            LOG.info("device %s: setting %s", name, ", ".join(
+                f"mtu {mtu}" if key == "mtu" else f"bridge {master}" for key in changes))
             self.ipr.link("set", index=link.index, **changes)
         if not link.up:
             self.ipr.link("set", index=link.index, state="up")
         if changes or not link.up:
             self._reload(name)
+
+    def wait_gone(self, names, seconds: float = 3.0) -> None:
+        """Wait (a little) for devices the kernel is removing by itself."""
+        deadline = time.monotonic() + seconds
+        remaining = list(names)
+        while remaining and time.monotonic() < deadline:
+            remaining = [name for name in remaining if self._exists(name)]
+            if remaining:
+                time.sleep(0.01)
+        for name in set(names) - set(remaining):
+            self.links.pop(name, None)
+
+    def _exists(self, name: str) -> bool:
+        try:
+            self.ipr.link("get", ifname=name)
+            return True
+        except NetlinkError as exc:
+            if exc.code not in (ENOENT, ENODEV):
+                raise
+            return False
 
     def delete(self, name: str) -> None:
         link = self.links.pop(name, None)

@@ -177,37 +177,54 @@ class DataPlane:
     # ---- removal -----------------------------------------------------------------------------
 
     def _remove_unwanted(self, l2, wanted_devices, wanted_namespaces, dhcp_networks):
-        for namespace in sorted(self.ledger.names("namespaces") - wanted_namespaces):
-            self._remove_namespace(namespace)
-        if os.path.isdir(self.dhcp_folder):
-            for network_id in sorted(set(os.listdir(self.dhcp_folder)) - dhcp_networks):
-                dhcp.remove(network_id, os.path.join(self.dhcp_folder, network_id))
-        l2.refresh()
-        self._remove_devices(l2, self.ledger.names("devices") - wanted_devices)
+        removed = self._remove_namespaces(self.ledger.names("namespaces") - wanted_namespaces)
+        self._remove_dhcp_files(set(self._dhcp_folders()) - dhcp_networks)
+        self._remove_devices(l2, self.ledger.names("devices") - wanted_devices, wait=removed)
 
-    def _remove_namespace(self, namespace: str):
-        if namespace.startswith("qrouter-"):
-            router_id = namespace[len("qrouter-"):]
-            if self.proxy:
-                self.proxy.stop(router_id)
-            self._router_rules.pop(router_id, None)
-            LOG.info("router %s: removing namespace %s", router_id, namespace)
-        elif namespace.startswith("qdhcp-"):
-            network_id = namespace[len("qdhcp-"):]
-            LOG.info("network %s: removing DHCP namespace %s", network_id, namespace)
-            dhcp.remove(network_id, os.path.join(self.dhcp_folder, network_id))
-        namespaces.delete(namespace)
-        self.ledger.discard("namespaces", namespace)
+    def _dhcp_folders(self) -> dict[str, str]:
+        if not os.path.isdir(self.dhcp_folder):
+            return {}
+        return {network_id: os.path.join(self.dhcp_folder, network_id)
+                for network_id in os.listdir(self.dhcp_folder)}
 
-    def _remove_devices(self, l2, names):
-        # Veth ends first, then uplinks, then the bridges they hung on.
+    def _remove_dhcp_files(self, network_ids):
+        folders = self._dhcp_folders()
+        dhcp.remove({network_id: folders[network_id] for network_id in network_ids})
+
+    def _remove_namespaces(self, names) -> bool:
+        """Routers and DHCP servers: their proxies and dnsmasq first, then the namespaces."""
+        names = sorted(names)
+        stopping = set()
+        for namespace in names:
+            if namespace.startswith("qrouter-"):
+                router_id = namespace[len("qrouter-"):]
+                LOG.info("router %s: removing namespace %s", router_id, namespace)
+                if self.proxy:
+                    self.proxy.stop(router_id)
+                self._router_rules.pop(router_id, None)
+            elif namespace.startswith("qdhcp-"):
+                LOG.info("network %s: removing DHCP namespace %s", namespace[len("qdhcp-"):],
+                         namespace)
+                stopping.add(namespace[len("qdhcp-"):])
+        self._remove_dhcp_files(stopping & set(self._dhcp_folders()))
+        for namespace in names:
+            namespaces.delete(namespace)
+        self.ledger.discard("namespaces", *names)
+        return bool(names)
+
+    def _remove_devices(self, l2, names, wait: bool):
+        """The veths of removed namespaces go with them, all in one batch of the kernel's
+        (far faster than one by one): wait for that, then delete the rest, bridges last."""
+        names = sorted(names)
+        if wait:
+            l2.wait_gone([name for name in names if name in l2.links and name.startswith("tap")])
         order = {"tap": 0, "vxlan-": 1, "brq": 3}
         for name in sorted(names, key=lambda n: next(
                 (rank for prefix, rank in order.items() if n.startswith(prefix)), 2)):
             if name in l2.links:
                 LOG.info("removing device %s", name)
                 l2.delete(name)
-            self.ledger.discard("devices", name)
+        self.ledger.discard("devices", *names)
 
     # ---- everything --------------------------------------------------------------------------
 
@@ -215,13 +232,9 @@ class DataPlane:
         """Remove every namespace, device, chain and dnsmasq this agent made."""
         with self._lock, IPRoute() as ipr:
             l2 = L2(ipr, self.ledger, self.tunnel_ip, self.physical_mappings)
-            for namespace in sorted(self.ledger.names("namespaces")):
-                self._remove_namespace(namespace)
-            if os.path.isdir(self.dhcp_folder):
-                for network_id in sorted(os.listdir(self.dhcp_folder)):
-                    dhcp.remove(network_id, os.path.join(self.dhcp_folder, network_id))
-            l2.refresh()
-            self._remove_devices(l2, self.ledger.names("devices"))
+            removed = self._remove_namespaces(self.ledger.names("namespaces"))
+            self._remove_dhcp_files(self._dhcp_folders())
+            self._remove_devices(l2, self.ledger.names("devices"), wait=removed)
             self.firewall.clear()
             self._router_rules.clear()
         LOG.info("network data plane removed from this host")

@@ -249,7 +249,7 @@ def _stop(pid: int) -> None:
     while time.monotonic() < deadline:
         if not _alive(pid):
             return
-        time.sleep(0.02)
+        time.sleep(0.005)
     os.kill(pid, signal.SIGKILL)
 
 
@@ -262,10 +262,24 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def remove(network_id: str, folder: str) -> None:
-    """Stop the network's dnsmasq and forget its files."""
-    current = running_argv(folder)
-    if current:
-        LOG.info("network %s: stopping dnsmasq (pid %d)", network_id, current[0])
-        _stop(current[0])
-    shutil.rmtree(folder, ignore_errors=True)
+def remove(folders: dict[str, str]) -> None:
+    """Stop these networks' dnsmasq ({network id: folder}), all at once, and forget their
+    files."""
+    stopping = []
+    for network_id, folder in sorted(folders.items()):
+        current = running_argv(folder)
+        if current:
+            LOG.info("network %s: stopping dnsmasq (pid %d)", network_id, current[0])
+            try:
+                os.kill(current[0], signal.SIGTERM)
+                stopping.append(current[0])
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + STOP_SECONDS
+    while stopping and time.monotonic() < deadline:
+        stopping = [pid for pid in stopping if _alive(pid)]
+        time.sleep(0.005 if stopping else 0)
+    for pid in stopping:
+        os.kill(pid, signal.SIGKILL)
+    for folder in folders.values():
+        shutil.rmtree(folder, ignore_errors=True)

@@ -225,8 +225,10 @@ class Firewall:
         self._applied: dict[int, str] = {}
 
     def apply(self, ports: list[dict], security_groups: dict, bridges: list[str]) -> None:
+        """The rules for these ports; with no ports and no bridges, not even our hook."""
         for version in (4, 6):
-            ruleset = build(version, self.top, ports, security_groups, bridges)
+            ruleset = build(version, self.top, ports, security_groups, bridges) \
+                if ports or bridges else None
             self._restore(version, ruleset)
 
     def clear(self) -> None:

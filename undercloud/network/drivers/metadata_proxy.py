@@ -83,6 +83,8 @@ class MetadataProxy:
         self._wake()
 
     def close(self) -> None:
+        if self._stopping.is_set():
+            return
         for router_id in self.routers():
             self.stop(router_id)
         self._stopping.set()
