@@ -135,8 +135,10 @@ class NetworkAgent(Manager):
     def configurations(self) -> dict:
         network = self.config["network"]
         counts = self.outcome.counts if self.outcome else {}
-        return {"bridge_mappings": dict(network.get("physical_mappings") or {}),
-                "tunnel_types": ["vxlan"], "tunneling_ip": self.dataplane.tunnel_ip,
+        mappings = dict(network.get("physical_mappings") or {})
+        # physical_mappings and tunnel_ip are what the server reads; the rest is Neutron's.
+        return {"physical_mappings": mappings, "tunnel_ip": self.dataplane.tunnel_ip,
+                "bridge_mappings": mappings, "tunnel_types": ["vxlan"],
                 "devices": counts.get("ports", 0), "networks": counts.get("networks", 0),
                 "dhcp_networks": counts.get("dhcp_networks", 0),
                 "routers": counts.get("routers", 0),
@@ -146,9 +148,23 @@ class NetworkAgent(Manager):
     def report(self) -> None:
         self.server.report_agent(self.host, self.modes, self.configurations())
 
+    def _wait_for_server(self):
+        """Report until the server hears us: it must know this host's modes and mappings
+        before its host_state means anything (an empty one would tear down a running host)."""
+        backoff = FIRST_BACKOFF
+        while not self.stopping.is_set():
+            try:
+                self.report()
+                return
+            except BusError as exc:
+                if backoff == FIRST_BACKOFF:
+                    LOG.warning("waiting for the network server: %s", exc)
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, self.report_interval)
+
     def _heartbeat(self):
         silent = False
-        while True:
+        while not self.stopping.wait(self.report_interval):
             try:
                 self.report()
                 if silent:
@@ -160,8 +176,6 @@ class NetworkAgent(Manager):
                 silent = True
             except Exception:  # a heartbeat must never end the agent
                 LOG.exception("heartbeat failed")
-            if self.stopping.wait(self.report_interval):
-                return
 
     # ---- the process -------------------------------------------------------------------------
 
@@ -170,14 +184,16 @@ class NetworkAgent(Manager):
         server.start()
         heartbeat = threading.Thread(target=self._heartbeat, name="network-heartbeat",
                                      daemon=True)
-        heartbeat.start()
         LOG.info("network agent on %s (%s) serving %s", self.host, ", ".join(self.modes),
                  ", ".join(self.topics))
         try:
+            self._wait_for_server()
+            heartbeat.start()
             self._loop()
         finally:
             server.stop()
-            heartbeat.join(timeout=STOP_WAIT_SECONDS)
+            if heartbeat.is_alive():
+                heartbeat.join(timeout=STOP_WAIT_SECONDS)
             self.teardown()
 
     def _loop(self):

@@ -38,13 +38,13 @@ def served_subnets(entry: dict) -> list[dict]:
 
 
 def _mode(subnet: dict) -> str | None:
-    if subnet["ip_version"] == 4:
-        return "static"
-    if subnet.get("ipv6_address_mode") is None and subnet.get("ipv6_ra_mode") is None:
+    """dnsmasq's mode for the subnet's range; None: dnsmasq has nothing to do for it."""
+    address_mode, ra_mode = subnet.get("ipv6_address_mode"), subnet.get("ipv6_ra_mode")
+    if subnet["ip_version"] == 4 or (address_mode is None and ra_mode is None):
         return "static"  # Neutron's default for IPv6 subnets without modes
-    if subnet.get("ipv6_address_mode") is None:
+    if address_mode == "slaac" and ra_mode is None:
         return None      # addresses come from someone else's router advertisements
-    return IPV6_MODES.get(subnet["ipv6_address_mode"])
+    return IPV6_MODES.get(address_mode)
 
 
 def _hostname(host: dict) -> str:
