@@ -416,6 +416,24 @@ def test_a_new_port_reloads_only_its_networks_dnsmasq_and_gets_its_lease(lab):
         assert log.read().count(f"read {folder_a}/host") == 2   # at start, then on SIGHUP
 
 
+def test_an_address_given_to_a_new_port_is_leased_again(lab):
+    cidr = subnet()
+    network = lab.state.network(cidr)
+    lab.state.security_group("default", ALLOW_EGRESS)
+    old = lab.state.guest_port(network, address(cidr, 11), groups=["default"])
+    lab.reconcile()
+    old_guest = lab.guest("old", old)
+    assert old_guest.dhcp()["ip"] == address(cidr, 11)
+    old_guest.remove()
+
+    # The port is deleted and its address goes to a new port (another MAC).
+    lab.state.ports.remove(old)
+    lab.state.dhcp[0]["hosts"].clear()
+    new = lab.state.guest_port(network, address(cidr, 11), groups=["default"])
+    lab.reconcile()
+    assert lab.guest("new", new).dhcp()["ip"] == address(cidr, 11)
+
+
 def _pid(folder):
     with open(os.path.join(folder, "pid")) as stream:
         return int(stream.read())

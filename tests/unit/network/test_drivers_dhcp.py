@@ -118,3 +118,22 @@ def test_dnsmasq_keeps_its_own_user_unless_a_folder_above_is_closed(tmp_path):
     above = [p for p in tmp_path.parents if not os.stat(p).st_mode & 0o001]
     assert dhcp.user_for(str(open_folder)) == ("root" if above else None)
     assert dhcp.user_for(str(closed / "dhcp")) == "root"
+
+
+def test_leases_no_host_line_gives_any_more_are_stale(tmp_path):
+    (tmp_path / "leases").write_text(
+        "1700000000 fa:16:3e:00:00:11 10.0.0.11 vm1 01:fa:16:3e:00:00:11\n"
+        "1700000000 fa:16:3e:00:00:12 10.0.0.12 vm2 *\n"
+        "duid 00:01:00:01\n"
+        "1700000000 1234 fd00::12 vm2 00:01\n")
+    hosts = "fa:16:3e:00:00:11,vm1,10.0.0.11\nfa:16:3e:00:00:99,set:port-p,vm9,10.0.0.12\n"
+    assert dhcp.stale_leases(str(tmp_path), hosts) == [("10.0.0.12", "fa:16:3e:00:00:12")]
+
+
+def test_a_release_names_the_client_its_address_and_the_server():
+    packet = dhcp.release_packet("10.0.0.2", "10.0.0.12", "fa:16:3e:00:00:12")
+    assert packet[:4] == bytes([1, 1, 6, 0])                       # BOOTREQUEST, Ethernet
+    assert packet[12:16] == bytes([10, 0, 0, 12])                  # ciaddr
+    assert packet[28:34] == bytes.fromhex("fa163e000012")          # chaddr
+    assert packet[236:240] == bytes.fromhex("63825363")            # the magic cookie
+    assert packet[240:] == bytes([53, 1, 7, 54, 4, 10, 0, 0, 2, 255])

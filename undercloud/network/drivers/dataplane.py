@@ -147,6 +147,7 @@ class DataPlane:
                     for subnet in entry["subnets"]}
         addresses = [f"{ip['ip_address']}/{prefixes[ip['subnet_id']]}"
                      for ip in port["fixed_ips"] if ip["subnet_id"] in prefixes]
+        servers = [address for address in addresses if "." in address]
         folder = os.path.join(self.dhcp_folder, network_id)
         command = dhcp.argv(entry, folder, inner, self.dns_domain, dhcp.user_for(folder))
         hosts, opts = dhcp.hosts_text(entry), dhcp.opts_text(entry, self.dns_servers)
@@ -156,7 +157,7 @@ class DataPlane:
                 if not configure_interface(ipr, inner, addresses, entry["mtu"],
                                            port["mac_address"]):
                     return [inner]
-            dhcp.ensure(network_id, folder, command, hosts, opts)
+            dhcp.ensure(network_id, folder, command, hosts, opts, inner, servers)
             return []
         self._plug(l2, namespace, [{"tap": port["tap"], "name": inner, "bridge": entry["bridge"],
                                     "mac": port["mac_address"], "mtu": entry["mtu"]}], inside)

@@ -8,10 +8,13 @@ DATA_DIR/network/dhcp/<network>/; the pid file there is how a later agent finds 
 import ipaddress
 import logging
 import os
+import random
 import re
 import shutil
 import signal
+import socket
 import stat
+import struct
 import subprocess
 import time
 
@@ -21,6 +24,8 @@ LOG = logging.getLogger(__name__)
 DNSMASQ = "/usr/sbin/dnsmasq"
 LEASE_SECONDS = 86400
 MAX_LEASES = 2 ** 24
+DHCP_COOKIE = 0x63825363
+DHCPRELEASE = 7
 STOP_SECONDS = 5.0
 # dnsmasq's DHCPv6/RA mode for a subnet's ipv6_address_mode.
 IPV6_MODES = {"dhcpv6-stateful": "static", "dhcpv6-stateless": "ra-stateless",
@@ -208,9 +213,11 @@ def running_argv(folder: str) -> tuple[int, list[str]] | None:
     return pid, command
 
 
-def ensure(network_id: str, folder: str, command: list[str], hosts: str, opts: str) -> str:
+def ensure(network_id: str, folder: str, command: list[str], hosts: str, opts: str,
+           interface: str, servers: list[str]) -> str:
     """Make dnsmasq run `command` with these files; call it inside the DHCP namespace (it
-    starts the process there). Returns what it did: started, restarted, reloaded or none."""
+    starts the process there, and releases leases from there). `servers` are the DHCP port's
+    IPv4 addresses. Returns what it did: started, restarted, reloaded or none."""
     os.makedirs(folder, mode=0o755, exist_ok=True)
     os.chmod(folder, 0o755)
     paths = Paths(folder)
@@ -225,6 +232,12 @@ def ensure(network_id: str, folder: str, command: list[str], hosts: str, opts: s
             LOG.info("network %s: DHCP hosts or options changed; reloading dnsmasq (pid %d)",
                      network_id, current[0])
             os.kill(current[0], signal.SIGHUP)
+            for address, mac in stale_leases(folder, hosts):
+                server = _server_for(address, servers)
+                if server:
+                    LOG.info("network %s: releasing the lease of %s to %s", network_id,
+                             address, mac)
+                    release(interface, server, address, mac)
             return "reloaded"
         return "none"
     if current:
@@ -238,6 +251,46 @@ def ensure(network_id: str, folder: str, command: list[str], hosts: str, opts: s
     started = running_argv(folder)
     LOG.info("network %s: dnsmasq started (pid %s)", network_id, started and started[0])
     return "restarted" if current else "started"
+
+
+def stale_leases(folder: str, hosts: str) -> list[tuple[str, str]]:
+    """(address, MAC) of the IPv4 leases dnsmasq holds that no host line gives any more: a
+    new port may get that address, and dnsmasq would refuse it while the old lease lasts."""
+    wanted = set()
+    for line in hosts.splitlines():
+        fields = line.split(",")
+        wanted.add((fields[-1], fields[0].lower()))
+    stale = []
+    for line in (_read(Paths(folder).leases) or "").splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and ":" in fields[1] and "." in fields[2] and \
+                (fields[2], fields[1].lower()) not in wanted:
+            stale.append((fields[2], fields[1].lower()))
+    return stale
+
+
+def _server_for(address: str, servers: list[str]) -> str | None:
+    for server in servers:
+        if ipaddress.ip_address(address) in ipaddress.ip_interface(server).network:
+            return str(ipaddress.ip_interface(server).ip)
+    return None
+
+
+def release_packet(server: str, address: str, mac: str) -> bytes:
+    """A DHCPRELEASE from the lease's client (what dnsmasq's dhcp_release sends)."""
+    chaddr = bytes.fromhex(mac.replace(":", "")).ljust(16, b"\0")
+    header = struct.pack("!BBBBIHH4s4s4s4s16s64s128sI", 1, 1, 6, 0, random.getrandbits(32),
+                         0, 0, socket.inet_aton(address), bytes(4), bytes(4), bytes(4),
+                         chaddr, bytes(64), bytes(128), DHCP_COOKIE)
+    options = bytes([53, 1, DHCPRELEASE, 54, 4]) + socket.inet_aton(server) + bytes([255])
+    return header + options
+
+
+def release(interface: str, server: str, address: str, mac: str) -> None:
+    """Tell the dnsmasq on `interface` (in this thread's namespace) to drop a lease."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        sender.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, interface.encode())
+        sender.sendto(release_packet(server, address, mac), (server, 67))
 
 
 def _stop(pid: int) -> None:
