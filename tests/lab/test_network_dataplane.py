@@ -275,6 +275,34 @@ def test_security_groups_deny_ingress_by_default_and_admit_what_rules_allow(lab)
     assert not member.ping(target.address), "removing the rule must stop the ping"
 
 
+def test_removing_a_rule_cuts_the_connections_it_allowed(lab):
+    cidr = subnet()
+    network = lab.state.network(cidr, dhcp=False)
+    lab.state.security_group("default", ALLOW_EGRESS + [rule("udp", "udp", port=5000)])
+    ports = [lab.state.guest_port(network, address(cidr, 11 + i), groups=["default"])
+             for i in range(2)]
+    lab.reconcile()
+    client, server = [lab.guest(name, port) for name, port in zip(("client", "server"), ports)]
+    for guest in (client, server):
+        guest.configure(f"{guest.address}/24")
+    listener = listen_in(server, 5000, socket.SOCK_DGRAM)
+    sender = client.socket()
+    sender.settimeout(10)
+    sender.sendto(b"one", (server.address, 5000))
+    _, peer = listener.recvfrom(100)
+    listener.sendto(b"ack", peer)
+    assert sender.recv(100) == b"ack"   # a tracked, established flow
+
+    lab.state.security_groups["default"]["rules"] = ALLOW_EGRESS
+    lab.reconcile()
+    sender.sendto(b"two", (server.address, 5000))
+    listener.settimeout(2)
+    with pytest.raises(socket.timeout):
+        listener.recvfrom(100)
+    sender.close()
+    listener.close()
+
+
 class MetadataAPI(BaseHTTPRequestHandler):
     """Compute's metadata API as the proxy meets it: it records what reached it."""
     received: list = []

@@ -9,7 +9,11 @@ per family, touching only our own chains.
 """
 import ipaddress
 import logging
+import socket
 from dataclasses import dataclass, field
+
+from pyroute2 import Conntrack
+from pyroute2.netlink.exceptions import NetlinkError
 
 from undercloud.network.devices import PREFIX_LENGTH
 from undercloud.network.drivers import iptables
@@ -41,6 +45,8 @@ class RuleSet:
     """One family's chains (ours, in order) and rules (iptables-restore lines)."""
     chains: list[str] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
+    # Each protected port's own lines and addresses, to tell whose rules lost something.
+    ports: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)
 
     def text(self, stale=(), hook: str | None = None, unhook: str | None = None) -> str:
         """The restore input; declaring a chain flushes it, so stale ones can then go."""
@@ -208,7 +214,10 @@ def build(version: int, top: str, ports: list[dict], security_groups: dict,
                           f"-j {ingress}",
                           f"-A {top} -m physdev --physdev-in {tap} --physdev-is-bridged "
                           f"-j {egress}"]
-        port_rules += _port_rules(port, version, security_groups)
+        lines = _port_rules(port, version, security_groups)
+        ruleset.ports[port["id"]] = (set(lines), {ip["ip_address"] for ip in
+                                                  port.get("fixed_ips") or []})
+        port_rules += lines
     # What the ports' chains let through, and the DHCP and router ports' traffic.
     ruleset.rules += [f"-A {top} -o {bridge} -m physdev --physdev-is-bridged -j ACCEPT"
                       for bridge in sorted(set(bridges))]
@@ -223,6 +232,7 @@ class Firewall:
         self.ledger = ledger
         self.top = top_chain
         self._applied: dict[int, str] = {}
+        self._ports: dict[int, dict] = {4: {}, 6: {}}
 
     def apply(self, ports: list[dict], security_groups: dict, bridges: list[str]) -> None:
         """The rules for these ports; with no ports and no bridges, not even our hook."""
@@ -254,9 +264,38 @@ class Firewall:
             self._applied[version] = text
             LOG.info("firewall: IPv%d rules applied (%d chains, %d removed)", version,
                      len(wanted), len(stale))
+            self._forget_flows(version, ruleset.ports)
         elif not wanted and (hooked or stale):
             iptables.restore(version, ruleset.text(stale=stale,
                                                    unhook=self.top if hooked else None))
             self._applied.pop(version, None)
             LOG.info("firewall: IPv%d chains removed (%d)", version, len(stale))
         self.ledger.discard("chains", *[f"ipv{version}/{chain}" for chain in recorded - wanted])
+
+    def _forget_flows(self, version: int, ports: dict) -> None:
+        """Ports whose rules lost something: their tracked connections are dropped, so each
+        flow is judged again by the rules now in place (as Neutron does)."""
+        before, self._ports[version] = self._ports[version], ports
+        addresses = set()
+        for port_id, (lines, port_addresses) in before.items():
+            if lines - ports.get(port_id, (set(), set()))[0]:
+                addresses |= port_addresses
+        addresses = {a for a in addresses if ipaddress.ip_address(a).version == version}
+        if addresses:
+            forgotten = forget_flows(version, addresses)
+            LOG.info("firewall: rules of %s narrowed; %d tracked connections dropped",
+                     ", ".join(sorted(addresses)), forgotten)
+
+
+def forget_flows(version: int, addresses: set[str]) -> int:
+    """Delete this namespace's conntrack entries from or to any of `addresses`."""
+    count = 0
+    with Conntrack(nfgen_family=socket.AF_INET if version == 4 else socket.AF_INET6) as table:
+        for entry in list(table.dump_entries()):
+            if {entry.tuple_orig.saddr, entry.tuple_orig.daddr} & addresses:
+                try:
+                    table.delete(entry)
+                    count += 1
+                except NetlinkError:
+                    pass  # it ended by itself meanwhile
+    return count
