@@ -485,3 +485,20 @@ def test_vxlan_peers_follow_the_state(lab):
     lab.state.networks[0]["vxlan_peers"] = ["127.0.0.6"]
     lab.reconcile()
     assert peers() == ["127.0.0.6"]
+
+
+def test_another_programs_vxlan_device_is_left_alone(lab):
+    network = lab.state.network(subnet(), dhcp=False)
+    name, theirs = devices.vxlan(network["segmentation_id"]), f"sbxt{lab.suffix}th"
+    run("ip", "link", "add", theirs, "type", "bridge")
+    try:
+        run("ip", "link", "add", name, "type", "vxlan", "id", str(network["segmentation_id"]),
+            "local", "127.0.0.1", "dstport", "4789", "nolearning")
+        run("ip", "link", "set", name, "master", theirs)
+        lab.reconcile()
+        assert f"master {theirs} " in run("ip", "link", "show", name).stdout
+        lab.agent.teardown()
+        assert f"master {theirs} " in run("ip", "link", "show", name).stdout
+    finally:
+        run("ip", "link", "del", name, check=False)
+        run("ip", "link", "del", theirs, check=False)

@@ -49,13 +49,15 @@ def read_links(ipr) -> dict[str, Link]:
 
 
 class L2:
-    def __init__(self, ipr, ledger, tunnel_ip: str, physical_mappings: dict):
+    def __init__(self, ipr, ledger, tunnel_ip: str, physical_mappings: dict,
+                 foreign: set[str] | None = None):
         self.ipr = ipr
         self.ledger = ledger
         self.tunnel_ip = tunnel_ip
         self.physical_mappings = physical_mappings
         self.links = read_links(ipr)
         self._fdb: dict[int, set[str]] | None = None
+        self._foreign = set() if foreign is None else foreign   # said once per agent
 
     def refresh(self):
         self.links = read_links(self.ipr)
@@ -88,8 +90,8 @@ class L2:
             self._ensure_bridge(network["id"], bridge, mtu)
         if kind == "vxlan":
             name = devices.vxlan(network["segmentation_id"])
-            self._ensure_vxlan(network["id"], name, network["segmentation_id"], mtu, bridge)
-            self._ensure_peers(network["id"], name, network.get("vxlan_peers") or [])
+            self._ensure_vxlan(network["id"], name, network["segmentation_id"], mtu, bridge,
+                               network.get("vxlan_peers") or [])
         elif kind == "vlan":
             parent = self.physical_mappings.get(network["physical_network"])
             if parent is None or parent not in self.links or parent == bridge:
@@ -109,9 +111,10 @@ class L2:
         elif link.kind != "bridge":
             LOG.error("network %s: %s exists but is not a bridge", network_id, name)
             return
-        self._set(name, mtu=mtu)
+        if self._ours(network_id, name):
+            self._set(name, mtu=mtu)
 
-    def _ensure_vxlan(self, network_id, name, vni, mtu, bridge):
+    def _ensure_vxlan(self, network_id, name, vni, mtu, bridge, peers):
         link = self.links.get(name)
         wrong = link is not None and (link.kind, link.vni, link.local) != \
             ("vxlan", vni, self.tunnel_ip)
@@ -127,7 +130,21 @@ class L2:
                           vxlan_local=self.tunnel_ip, vxlan_port=VXLAN_PORT, vxlan_learning=0,
                           mtu=mtu, master=self.links[bridge].index)
             self._reload(name)
-        self._set(name, mtu=mtu, master=bridge)
+        if self._ours(network_id, name):
+            self._set(name, mtu=mtu, master=bridge)
+            self._ensure_peers(network_id, name, peers)
+
+    def _ours(self, network_id, name) -> bool:
+        """Devices someone else made (another cloud's VXLAN with the same VNI on this host)
+        are used as they are or left alone, never changed."""
+        if self.ledger.owns("devices", name):
+            return True
+        if name not in self._foreign:
+            self._foreign.add(name)
+            LOG.error("network %s: %s already exists and was not made by this agent; "
+                      "leaving it alone (another cloud on this host with the same VNI or "
+                      "VLAN?)", network_id, name)
+        return False
 
     def _peers(self) -> dict[int, set[str]]:
         """Every VXLAN device's unicast peers, by device index: one FDB dump per pass."""
@@ -156,7 +173,8 @@ class L2:
             self.ipr.link("add", ifname=name, kind="vlan", link=self.links[parent].index,
                           vlan_id=vlan_id, mtu=mtu, master=self.links[bridge].index)
             self._reload(name)
-        self._set(name, mtu=mtu, master=bridge)
+        if self._ours(network_id, name):
+            self._set(name, mtu=mtu, master=bridge)
 
     # ---- veths into namespaces --------------------------------------------------------------
 

@@ -51,6 +51,7 @@ class DataPlane:
         self.firewall = Firewall(self.ledger, top_chain(config))
         self.proxy = metadata_proxy
         self._router_rules: dict[str, str] = {}
+        self._foreign: set[str] = set()
         self._lock = threading.Lock()
 
     # ---- a pass ------------------------------------------------------------------------------
@@ -58,7 +59,7 @@ class DataPlane:
     def apply(self, state: dict, modes) -> Outcome:
         with self._lock, IPRoute() as ipr:
             outcome = Outcome()
-            l2 = L2(ipr, self.ledger, self.tunnel_ip, self.physical_mappings)
+            l2 = L2(ipr, self.ledger, self.tunnel_ip, self.physical_mappings, self._foreign)
             networks = state.get("networks") or []
             dhcp_entries = [entry for entry in state.get("dhcp") or []
                             if "dhcp" in modes and dhcp.served_subnets(entry)]
