@@ -404,6 +404,21 @@ def test_an_empty_state_and_a_stopped_agent_leave_nothing_behind(lab):
     assert lab.leftovers() == []
 
 
+def test_namespaces_deleted_behind_the_agents_back_are_rebuilt(lab):
+    port = _everything(lab)
+    lab.reconcile()
+    dhcp_namespace = devices.dhcp_namespace(port["network_id"])
+    router_namespace = devices.router_namespace(lab.state.routers[0]["id"])
+    for namespace in (dhcp_namespace, router_namespace):
+        run("ip", "netns", "delete", namespace)
+
+    lab.reconcile()
+    nat = run("ip", "netns", "exec", router_namespace, "iptables", "-t", "nat", "-S").stdout
+    assert f"--to-destination {port['fixed_ips'][0]['ip_address']}" in nat
+    assert len(dnsmasq_pids(lab.folder)) == 1
+    assert lab.guest("g", port).dhcp()["ip"] == port["fixed_ips"][0]["ip_address"]
+
+
 def test_what_a_crashed_agent_left_is_removed_before_the_next_start(lab):
     _everything(lab)
     lab.reconcile()

@@ -124,7 +124,7 @@ class DataPlane:
         if namespace not in namespaces.names():
             LOG.info("creating namespace %s", namespace)
             namespaces.create(namespace)
-        for attempt in (1, 2):
+        for _ in range(2):
             for veth in veths:
                 if veth["bridge"] not in l2.links:
                     raise RuntimeError(f"bridge {veth['bridge']} of {veth['name']} is not wired")
@@ -153,6 +153,9 @@ class DataPlane:
         command = dhcp.argv(entry, folder, inner, self.dns_domain, dhcp.user_for(folder))
         hosts, opts = dhcp.hosts_text(entry), dhcp.opts_text(entry, self.dns_servers)
 
+        if namespace not in namespaces.names():
+            dhcp.stop(network_id, folder)   # one left in a namespace someone deleted
+
         def inside():
             with IPRoute() as ipr:
                 if not configure_interface(ipr, inner, addresses, entry["mtu"],
@@ -168,6 +171,10 @@ class DataPlane:
         metadata_port = self.proxy.port if metadata and self.proxy else None
         rules = routers.rules_text(router, metadata_port)
         changed = self._router_rules.get(router["id"]) != rules
+        if namespace not in namespaces.names():   # new, or deleted behind our back
+            changed = True
+            if self.proxy:
+                self.proxy.stop(router["id"])
         self._plug(l2, namespace, routers.interfaces(router),
                    lambda: routers.configure(router, rules, changed))
         self._router_rules[router["id"]] = rules

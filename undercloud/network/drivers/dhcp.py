@@ -293,6 +293,14 @@ def release(interface: str, server: str, address: str, mac: str) -> None:
         sender.sendto(release_packet(server, address, mac), (server, 67))
 
 
+def stop(network_id: str, folder: str) -> None:
+    """Stop the network's dnsmasq, keeping its files (and leases) for the next one."""
+    current = running_argv(folder)
+    if current:
+        LOG.info("network %s: stopping dnsmasq (pid %d)", network_id, current[0])
+        _stop(current[0])
+
+
 def _stop(pid: int) -> None:
     try:
         os.kill(pid, signal.SIGTERM)
