@@ -137,3 +137,11 @@ def test_a_release_names_the_client_its_address_and_the_server():
     assert packet[28:34] == bytes.fromhex("fa163e000012")          # chaddr
     assert packet[236:240] == bytes.fromhex("63825363")            # the magic cookie
     assert packet[240:] == bytes([53, 1, 7, 54, 4, 10, 0, 0, 2, 255])
+
+
+def test_a_restart_forgets_stale_leases_first(tmp_path):
+    (tmp_path / "leases").write_text(
+        "1700000000 fa:16:3e:00:00:11 10.0.0.11 vm1 *\n"
+        "1700000000 fa:16:3e:00:00:12 10.0.0.12 vm2 *\n")
+    dhcp._forget_stale_leases(str(tmp_path), "fa:16:3e:00:00:11,vm1,10.0.0.11\n")
+    assert (tmp_path / "leases").read_text() == "1700000000 fa:16:3e:00:00:11 10.0.0.11 vm1 *\n"

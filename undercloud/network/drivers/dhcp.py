@@ -214,10 +214,10 @@ def running_argv(folder: str) -> tuple[int, list[str]] | None:
 
 
 def ensure(network_id: str, folder: str, command: list[str], hosts: str, opts: str,
-           interface: str, servers: list[str]) -> str:
+           interface: str, servers: list[str]) -> None:
     """Make dnsmasq run `command` with these files; call it inside the DHCP namespace (it
     starts the process there, and releases leases from there). `servers` are the DHCP port's
-    IPv4 addresses. Returns what it did: started, restarted, reloaded or none."""
+    IPv4 addresses."""
     os.makedirs(folder, mode=0o755, exist_ok=True)
     os.chmod(folder, 0o755)
     paths = Paths(folder)
@@ -238,19 +238,18 @@ def ensure(network_id: str, folder: str, command: list[str], hosts: str, opts: s
                     LOG.info("network %s: releasing the lease of %s to %s", network_id,
                              address, mac)
                     release(interface, server, address, mac)
-            return "reloaded"
-        return "none"
+        return
     if current:
         LOG.info("network %s: subnets changed; restarting dnsmasq (pid %d)", network_id,
                  current[0])
         _stop(current[0])
+    _forget_stale_leases(folder, hosts)
     result = subprocess.run(command, capture_output=True, text=True, timeout=30)
     if result.returncode != 0:
         raise DhcpError(f"network {network_id}: dnsmasq would not start: "
                         f"{(result.stderr or result.stdout).strip()}")
     started = running_argv(folder)
     LOG.info("network %s: dnsmasq started (pid %s)", network_id, started and started[0])
-    return "restarted" if current else "started"
 
 
 def stale_leases(folder: str, hosts: str) -> list[tuple[str, str]]:
@@ -267,6 +266,16 @@ def stale_leases(folder: str, hosts: str) -> list[tuple[str, str]]:
                 (fields[2], fields[1].lower()) not in wanted:
             stale.append((fields[2], fields[1].lower()))
     return stale
+
+
+def _forget_stale_leases(folder: str, hosts: str) -> None:
+    """Before a start: the lease file without the leases no host line gives any more."""
+    stale = {f" {mac} {address} " for address, mac in stale_leases(folder, hosts)}
+    if stale:
+        path = Paths(folder).leases
+        kept = [line for line in _read(path).splitlines(keepends=True)
+                if not any(entry in line.lower() for entry in stale)]
+        write_atomic(path, "".join(kept), mode=0o644)
 
 
 def _server_for(address: str, servers: list[str]) -> str | None:
