@@ -36,7 +36,7 @@ class NetworkAgent(Manager):
         super().__init__(config, host or network.get("host") or socket.gethostname())
         # pyroute2 logs every netlink message at DEBUG: far too much even for a DEBUG log.
         logging.getLogger("pyroute2").setLevel(logging.INFO)
-        self.modes = list(network.get("agent_modes") or ["l2", "dhcp", "l3", "metadata"])
+        self.modes = list(network["agent_modes"])
         self.server = server or ServerAPI(config)
         self.report_interval = network.get("report_interval", 10)
         self.reconcile_interval = network.get("reconcile_interval", 30)

@@ -60,7 +60,10 @@ class DataPlane:
         with self._lock, IPRoute() as ipr:
             outcome = Outcome()
             l2 = L2(ipr, self.ledger, self.tunnel_ip, self.physical_mappings, self._foreign)
-            networks = state.get("networks") or []
+            # Bridges serve guests (l2), DHCP servers and routers; an agent with none of
+            # those modes leaves the kernel alone.
+            networks = (state.get("networks") or []) if {"l2", "dhcp", "l3"} & set(modes) \
+                else []
             dhcp_entries = [entry for entry in state.get("dhcp") or []
                             if "dhcp" in modes and dhcp.served_subnets(entry)]
             router_list = [router for router in state.get("routers") or []
@@ -71,7 +74,8 @@ class DataPlane:
             for network in networks:
                 if self._safely(outcome, network["id"], l2.wire_network, network):
                     bridges.add(network["bridge"])
-            ports = [port for port in state.get("ports") or [] if port["bridge"] in bridges]
+            ports = [port for port in state.get("ports") or []
+                     if "l2" in modes and port["bridge"] in bridges]
             if self._safely(outcome, "firewall", self.firewall.apply, ports,
                             state.get("security_groups") or {}, sorted(bridges)):
                 outcome.wired_ports.update(port["id"] for port in ports)

@@ -247,11 +247,13 @@ class Firewall:
 
     def _restore(self, version: int, ruleset: RuleSet | None) -> None:
         """Make the family's chains `ruleset` (None: none of ours, not even the hook)."""
+        recorded = {name.split("/", 1)[1] for name in self.ledger.names("chains")
+                    if name.startswith(f"ipv{version}/")}
+        if ruleset is None and not recorded:
+            return  # nothing of ours to remove; no need to read the tables
         saved = iptables.save(version)
         present = iptables.chains(saved)
         hooked = iptables.has_rule(saved, f"-A FORWARD -j {self.top}")
-        recorded = {name.split("/", 1)[1] for name in self.ledger.names("chains")
-                    if name.startswith(f"ipv{version}/")}
         ruleset = ruleset or RuleSet()
         wanted = set(ruleset.chains)
         stale = (recorded & present) - wanted
