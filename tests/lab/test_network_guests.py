@@ -12,6 +12,7 @@ import pytest
 
 from tests.fixtures.undercloud import start
 from undercloud.network import devices
+from undercloud.network.drivers import dataplane, firewall
 
 # "Outside": a private range on a bridge only this test uses; nothing routes off the machine.
 OUTSIDE_CIDR, OUTSIDE_HOST = "172.25.250.0/24", "172.25.250.1"
@@ -43,21 +44,44 @@ def wait_for(check, timeout: float, message: str):
 
 
 def _pings(address: str) -> bool:
-    return _run("ping", "-c", "1", "-W", "1", address, check=False).returncode == 0
+    return _run("busybox", "ping", "-c", "1", "-W", "1", address, check=False).returncode == 0
 
 
-def _ours(data_dir: str) -> dict:
-    """What of the data plane is still there: namespaces, devices, chains, dnsmasq."""
-    namespaces = [n.split()[0] for n in _run("ip", "netns", "list").stdout.splitlines()
-                  if n.startswith(devices.NAMESPACE_PREFIXES)]
-    links = [line.split(":")[1].strip().split("@")[0] for line in
-             _run("ip", "-o", "link", "show").stdout.splitlines()]
-    links = [name for name in links if name.startswith(devices.DEVICE_PREFIXES)]
-    chains = [line for line in _run("iptables", "-S").stdout.splitlines() if "sbx-" in line]
-    dnsmasq = [line for line in _run("ps", "-eo", "args").stdout.splitlines()
-               if line.startswith("dnsmasq") and data_dir in line]
-    return {k: v for k, v in {"namespaces": namespaces, "links": links, "chains": chains,
-                              "dnsmasq": dnsmasq}.items() if v}
+class Made:
+    """The data-plane names this cloud's resources map to, so other clouds on the host (a
+    parallel test) never count as leftovers."""
+
+    def __init__(self, config):
+        self.data_dir = config["data_dir"]
+        self.names = set()
+        self.chains = {dataplane.top_chain(config)}
+
+    def add(self, cli):
+        for network in cli("network", "list", "--long", "-f", "json"):
+            self.names |= {devices.bridge(network["ID"]), devices.dhcp_namespace(network["ID"])}
+            segment = cli("network", "show", network["ID"], "-f", "json")
+            if segment.get("provider:network_type") == "vxlan":
+                self.names.add(devices.vxlan(segment["provider:segmentation_id"]))
+        for router in cli("router", "list", "-f", "json"):
+            self.names.add(devices.router_namespace(router["ID"]))
+        for port in cli("port", "list", "-f", "json"):
+            self.names |= {devices.tap(port["ID"]), devices.dhcp_interface(port["ID"]),
+                           devices.router_interface(port["ID"]),
+                           devices.router_gateway(port["ID"])}
+            self.chains |= set(firewall.chain_names(port["ID"]))
+
+    def left(self) -> dict:
+        namespaces = {n.split()[0] for n in _run("ip", "netns", "list").stdout.splitlines()}
+        links = {line.split(":")[1].strip().split("@")[0] for line in
+                 _run("ip", "-o", "link", "show").stdout.splitlines()}
+        chains = {line.split()[1] for line in _run("iptables", "-S").stdout.splitlines()
+                  if line.startswith("-N ")}
+        dnsmasq = [line for line in _run("ps", "-eo", "args").stdout.splitlines()
+                   if line.startswith("dnsmasq") and self.data_dir in line]
+        found = {"namespaces": sorted(namespaces & self.names),
+                 "links": sorted(links & self.names), "chains": sorted(chains & self.chains),
+                 "dnsmasq": dnsmasq}
+        return {kind: names for kind, names in found.items() if names}
 
 
 def _user_data(folder: Path, name: str, peer: str) -> Path:
@@ -83,7 +107,7 @@ def test_two_guests_router_floating_ip_security_group_and_cleanup(
                                "report_interval": 1, "power_sync_interval": 5},
                    "network": {"host": "lab1", "report_interval": 1, "reconcile_interval": 5,
                                "physical_mappings": {"external": outside_bridge}}})
-    data_dir = cloud.config["data_dir"]
+    made = Made(cloud.config)
 
     def cli(*args, check=True):
         result = subprocess.run([str(clients_venv / "bin" / "openstack"), *args],
@@ -108,7 +132,9 @@ def test_two_guests_router_floating_ip_security_group_and_cleanup(
         cli("subnet", "create", "--network", "public", "--subnet-range", OUTSIDE_CIDR,
             "--gateway", OUTSIDE_HOST, "--no-dhcp", "--allocation-pool",
             "start=172.25.250.100,end=172.25.250.150", "public-subnet")
-        cli("network", "create", "private")
+        # A VNI of its own, so a cloud another test runs on this host never shares the device.
+        cli("network", "create", "--provider-network-type", "vxlan", "--provider-segment",
+            str(secrets.randbelow(1_000_000) + 100_000), "private")
         cli("subnet", "create", "--network", "private", "--subnet-range", "10.10.0.0/24",
             "private-subnet")
         cli("router", "create", "r1")
@@ -152,6 +178,7 @@ def test_two_guests_router_floating_ip_security_group_and_cleanup(
         assert not any(_pings(floating) for _ in range(3))
 
         # 4. Teardown leaves nothing; neither does stopping serve.
+        made.add(cli)
         cli("server", "delete", "--wait", "vmA", "vmB")
         cli("floating", "ip", "delete", floating)
         cli("router", "remove", "subnet", "r1", "private-subnet")
@@ -159,9 +186,12 @@ def test_two_guests_router_floating_ip_security_group_and_cleanup(
         cli("router", "delete", "r1")
         cli("port", "delete", "pa", "pb")
         cli("network", "delete", "private", "public")
-        wait_for(lambda: not _ours(data_dir), timeout=60,
-                 message=f"the data plane to be gone: {_ours(data_dir)}")
+        wait_for(lambda: not made.left(), timeout=60,
+                 message=f"the data plane to be gone: {made.left()}")
     finally:
+        try:
+            made.add(cli)  # a failed run's resources: stopping serve must remove them too
+        except (AssertionError, subprocess.SubprocessError):
+            pass  # the failure that brought us here is the one to report
         cloud.stop()
-        left = _ours(data_dir)
-        assert not left, f"stopping serve left {left}"
+    assert not made.left(), f"stopping serve left {made.left()}"

@@ -62,3 +62,6 @@ def setup_process(config, name: str):
     for handler in list(root.handlers):
         root.removeHandler(handler)
     to_file(config, name)
+    # Libraries whose DEBUG dumps every message they parse (pyroute2: each netlink reply).
+    for chatty in ("pyroute2",):
+        logging.getLogger(chatty).setLevel(max(logging.INFO, root.level))
