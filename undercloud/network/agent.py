@@ -34,8 +34,6 @@ class NetworkAgent(Manager):
     def __init__(self, config, host: str | None = None, server: ServerAPI | None = None):
         network = config["network"]
         super().__init__(config, host or network.get("host") or socket.gethostname())
-        # pyroute2 logs every netlink message at DEBUG: far too much even for a DEBUG log.
-        logging.getLogger("pyroute2").setLevel(logging.INFO)
         self.modes = list(network["agent_modes"])
         self.server = server or ServerAPI(config)
         self.report_interval = network.get("report_interval", 10)
