@@ -7,6 +7,7 @@ coalesced: one runs, and at most one more is pending for whatever arrived meanwh
 the agent removes everything it made on the host; the next start rebuilds it.
 """
 import logging
+import os
 import socket
 import threading
 import time
@@ -35,6 +36,10 @@ class NetworkAgent(Manager):
         network = config["network"]
         super().__init__(config, host or network.get("host") or socket.gethostname())
         self.modes = list(network["agent_modes"])
+        if self.modes and os.geteuid() != 0:
+            # Namespaces, bridges and iptables need root: serve the API, wire nothing.
+            LOG.warning("the network data plane needs root; this agent wires nothing")
+            self.modes = []
         self.server = server or ServerAPI(config)
         self.report_interval = network.get("report_interval", 10)
         self.reconcile_interval = network.get("reconcile_interval", 30)
