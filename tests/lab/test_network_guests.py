@@ -84,6 +84,15 @@ class Made:
         return {kind: names for kind, names in found.items() if names}
 
 
+def _remove_guests(folder: Path) -> None:
+    """A failed run's guests: serve leaves guests running when it stops, as Nova does."""
+    virsh = ["virsh", "-c", "qemu:///system"]
+    for name in _run(*virsh, "list", "--all", "--name").stdout.split():
+        if str(folder) in _run(*virsh, "dumpxml", name, check=False).stdout:
+            _run(*virsh, "destroy", name, check=False)
+            _run(*virsh, "undefine", name, "--managed-save", check=False)
+
+
 def _user_data(folder: Path, name: str, peer: str) -> Path:
     # The guest pings its peer for up to a minute and prints the outcome on its console.
     script = folder / f"{name}.sh"
@@ -194,4 +203,5 @@ def test_two_guests_router_floating_ip_security_group_and_cleanup(
         except (AssertionError, subprocess.SubprocessError):
             pass  # the failure that brought us here is the one to report
         cloud.stop()
+        _remove_guests(work)
     assert not made.left(), f"stopping serve left {made.left()}"
