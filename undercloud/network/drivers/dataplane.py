@@ -66,8 +66,9 @@ class DataPlane:
                 else []
             dhcp_entries = [entry for entry in state.get("dhcp") or []
                             if "dhcp" in modes and dhcp.served_subnets(entry)]
-            router_list = [router for router in state.get("routers") or []
-                           if "l3" in modes and router.get("admin_state_up", True)]
+            # An admin-down router is wired (its ports are ACTIVE, as tempest expects) but
+            # does not forward (routers.configure).
+            router_list = list(state.get("routers") or []) if "l3" in modes else []
             wanted_devices, wanted_namespaces = self._record(l2, networks, dhcp_entries,
                                                              router_list)
             bridges = set()

@@ -114,8 +114,9 @@ def routes(router: dict) -> set[tuple[str, str]]:
 def configure(router: dict, rules: str, rules_changed: bool) -> list[str]:
     """Inside the router namespace: forwarding, interfaces, routes, rules. Returns the names
     of interfaces that are missing (their veths must be made again)."""
-    write_sysctl("net.ipv4.ip_forward", "1")
-    write_sysctl("net.ipv6.conf.all.forwarding", "1")
+    forwarding = "1" if router.get("admin_state_up", True) else "0"
+    write_sysctl("net.ipv4.ip_forward", forwarding)
+    write_sysctl("net.ipv6.conf.all.forwarding", forwarding)
     missing = []
     with IPRoute() as ipr:
         for interface in interfaces(router):
