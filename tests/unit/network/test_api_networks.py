@@ -120,3 +120,12 @@ def test_availability_zone_hints_must_name_a_zone(alice):
         "availability_zone_hints": ["mars"]}})
     assert response.status_code == 404
     assert response.get_json()["NeutronError"]["type"] == "AvailabilityZoneNotFound"
+
+
+def test_deleting_an_external_network_takes_its_floating_ips(admin):
+    public = admin.network(**{"router:external": True})
+    admin.subnet(public, "172.24.4.0/24", enable_dhcp=False)
+    floating_ip = admin.create("floatingip", floating_network_id=public["id"])
+    assert admin.delete(f"/v2.0/networks/{public['id']}").status_code == 204
+    assert admin.get(f"/v2.0/floatingips/{floating_ip['id']}").status_code == 404
+    assert admin.get("/v2.0/ports").get_json()["ports"] == []

@@ -6,8 +6,8 @@ from flask import Blueprint
 
 from undercloud import db
 from undercloud.common.errors import Conflict
-from undercloud.network import (attributes, faults, listing, notify, policy, ports, quotas,
-                                segments, views)
+from undercloud.network import (attributes, faults, floatingips, listing, notify, policy,
+                                ports, quotas, segments, views)
 from undercloud.network.attributes import Attribute, boolean, integer, list_of, string
 from undercloud.network.models import FloatingIP, Network, Port, Subnet, Tag
 from undercloud.network.routes import availability_zones, config
@@ -32,8 +32,9 @@ NETWORK = {
 }
 ADMIN_ATTRIBUTES = ("shared", "router:external", "is_default", *PROVIDER)
 DHCP_OWNER = "network:dhcp"
-# Ports that end with the network: its DHCP servers.
-NETWORK_OWNED = (DHCP_OWNER,)
+FLOATING_IP_OWNER = "network:floatingip"
+# Ports that end with the network: its DHCP servers and floating IPs (Neutron deletes those).
+NETWORK_OWNED = (DHCP_OWNER, FLOATING_IP_OWNER)
 
 
 def _subnets_by_network(network_ids) -> dict[str, list[str]]:
@@ -226,17 +227,21 @@ def update_network(network_id):
 def delete_network(network_id):
     network = policy.find_network(network_id)
     policy.enforce("delete_network", policy.target(network, kind="Network"))
-    delete(network)
-    notify.changed()
+    notify.changed(instance_ids=delete(network))
     return views.no_content()
 
 
-def delete(network: Network):
-    """The network with its subnets and DHCP ports; 409 NetworkInUse while other ports remain."""
+def delete(network: Network) -> list[str]:
+    """The network with its subnets, DHCP ports and floating IPs; 409 NetworkInUse while other
+    ports remain. Returns the instances that lose a floating IP."""
     with db.transaction():
         if Port.select().where(Port.network == network.id,
                                Port.device_owner.not_in(NETWORK_OWNED)).exists():
             raise faults.network_in_use(network.id)
+        floating = list(FloatingIP.select().where(FloatingIP.floating_network == network.id))
+        instance_ids = floatingips.instance_ids(*(f.port_id for f in floating if f.port_id))
+        for floating_ip in floating:
+            floatingips.delete(floating_ip)
         for port in Port.select().where(Port.network == network.id):
             ports.delete_port(port)
         subnet_ids = [row.id for row in Subnet.select(Subnet.id).where(
@@ -246,3 +251,4 @@ def delete(network: Network):
                               & (Tag.resource_id == network.id))).execute()
         Subnet.delete().where(Subnet.network == network.id).execute()
         Network.delete().where(Network.id == network.id).execute()
+    return instance_ids
