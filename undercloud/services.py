@@ -38,7 +38,8 @@ SERVICES: dict[str, Service] = {s.name: s for s in (
     Service("object", "object-store", 8080, "swift", "/v1/AUTH_%(project_id)s"),
     Service("orchestration", "orchestration", 8004, "heat", "/v1/%(project_id)s"),
     Service("telemetry", "metric", 8777, "gnocchi", ""),
-    Service("baremetal", "baremetal", 6385, "ironic", ""),
+    Service("baremetal", "baremetal", 6385, "ironic", "", managers=(
+        ("baremetal-conductor", "undercloud.baremetal.conductor:BaremetalConductor"),)),
 )}
 
 

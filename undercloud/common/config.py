@@ -187,6 +187,37 @@ SCHEMA = {
             "quota_security_group": {"type": "integer", "minimum": -1, "default": 10},
             "quota_security_group_rule": {"type": "integer", "minimum": -1, "default": 100},
         }),
+        "baremetal": _section({
+            # This conductor's name on the bus and in GET /v1/conductors; null: hostname.
+            "host": {"type": ["string", "null"], "default": None},
+            # The provisioning network (TripleO's ctlplane): a bridge the conductor makes when
+            # missing, its address, and the ranges dnsmasq leases to deploying and inspected
+            # nodes. The bridge name may also be an existing NIC.
+            "provisioning_bridge": {"type": "string", "minLength": 1, "maxLength": 15,
+                                    "default": "br-ctlplane"},
+            "provisioning_address": {"type": "string", "default": "192.168.24.1/24"},
+            "dhcp_range": {"type": "array", "items": {"type": "string"}, "minItems": 2,
+                           "maxItems": 2, "default": ["192.168.24.5", "192.168.24.24"]},
+            "inspection_range": {"type": "array", "items": {"type": "string"}, "minItems": 2,
+                                 "maxItems": 2, "default": ["192.168.24.100",
+                                                            "192.168.24.120"]},
+            # HTTP for kernels, ramdisks, iPXE scripts and images (Ironic's http_url port).
+            "http_port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 8088},
+            # The deploy/discovery ramdisk; null: DATA_DIR/baremetal/ramdisk/{vmlinuz,initrd.img}
+            # (images/deploy-ramdisk/build writes them there with --output).
+            "deploy_kernel": {"type": ["string", "null"], "default": None},
+            "deploy_ramdisk": {"type": ["string", "null"], "default": None},
+            # Seconds a node may take to call back before its deploy/clean/inspect fails.
+            "deploy_callback_timeout": {"type": "integer", "minimum": 1, "default": 1800},
+            "inspect_timeout": {"type": "integer", "minimum": 1, "default": 1800},
+            "automated_clean": {"type": "boolean", "default": True},
+            # IPMI: seconds per attempt and attempts before a BMC counts as unreachable.
+            "ipmi_timeout": {"type": "number", "exclusiveMinimum": 0, "default": 5},
+            "ipmi_retries": {"type": "integer", "minimum": 0, "default": 2},
+            "power_sync_interval": {"type": "number", "exclusiveMinimum": 0, "default": 60},
+            "heartbeat_interval": {"type": "number", "exclusiveMinimum": 0, "default": 5},
+            "reconcile_interval": {"type": "number", "exclusiveMinimum": 0, "default": 30},
+        }),
         "supervisor": _section({
             "health_timeout": {"type": "number", "exclusiveMinimum": 0, "default": 60},
             "restart_backoff_max": {"type": "number", "minimum": 1, "default": 30},
