@@ -435,7 +435,7 @@ def _merge_dhcp_options(current: list[dict], changes) -> list[dict]:
 def delete_port(port) -> None:
     """Remove the port, its addresses, groups and tags; floating IPs on it are disassociated."""
     with db.transaction():
-        FloatingIP.update(port_id=None, fixed_ip_address=None, router_id=None).where(
+        FloatingIP.update(port_id=None, fixed_ip_address=None, router_id=None, status="DOWN").where(
             FloatingIP.port_id == port.id).execute()
         Tag.delete().where(Tag.resource_type == "ports", Tag.resource_id == port.id).execute()
         IPAllocation.delete().where(IPAllocation.port == port.id).execute()

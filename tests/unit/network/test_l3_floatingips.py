@@ -130,6 +130,7 @@ def test_deleting_the_port_disassociates(alice, public, routed):
     assert alice.delete(f"/v2.0/ports/{port['id']}").status_code == 204
     shown = alice.get(f"/v2.0/floatingips/{made['id']}").get_json()["floatingip"]
     assert (shown["port_id"], shown["fixed_ip_address"], shown["router_id"]) == (None,) * 3
+    assert shown["status"] == "DOWN"
 
 
 def test_the_interface_a_floating_ip_needs_stays(alice, public, routed):
