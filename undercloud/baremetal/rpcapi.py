@@ -20,7 +20,9 @@ The deploy/discovery ramdisk speaks to the API, never the bus (Ironic's agent en
                                   "raw", "target_disk": "/dev/vda" | null}}
                          | {"name": "erase_devices", "params": {}}
                          | {"name": "reboot" | "power_off", "params": {}}}
-          A wrong agent_token -> 401. The conductor answers at most one command per
+          A wrong agent_token -> 401. The API keeps the token's SHA-256 in
+          driver_internal_info["agent_token_hash"]; the conductor deletes that key whenever
+          it boots the node into the ramdisk again, so the next boot's lookup mints anew. The conductor answers at most one command per
           heartbeat; the agent runs it, then reports its command_result on the next one.
 
 INVENTORY is IPA's format: {"cpu": {"count", "architecture", "model_name"},
@@ -29,9 +31,26 @@ INVENTORY is IPA's format: {"cpu": {"count", "architecture", "model_name"},
 "system_vendor": {"manufacturer", "product_name", "serial_number"},
 "boot": {"current_boot_mode": "bios"|"uefi", "pxe_interface": mac}, "bmc_address": ip|null}
 """
-from undercloud.bus import RpcClient
+from undercloud.bus import RpcClient, remotable
 
 CONDUCTOR_TOPIC = "baremetal-conductor"
+
+
+# What the conductor's calls may raise; the API answers each in Ironic's terms. Anything
+# else (an IPMI failure, a bug) reaches the user as a 500 carrying the conductor's message.
+@remotable
+class InvalidParameterValue(Exception):
+    """The request or the node's settings are wrong (400): a boot device the BMC lacks..."""
+
+
+@remotable
+class NodeLocked(Exception):
+    """Another operation holds the node (409); the client may retry."""
+
+
+@remotable
+class InvalidState(Exception):
+    """The node's provision state does not allow this (409)."""
 # IPMI answers within seconds or the BMC is unreachable; calls wait a little longer.
 POWER_CALL_TIMEOUT = 60.0
 
