@@ -3,6 +3,8 @@ import argparse
 import sys
 
 from undercloud import __version__
+from undercloud.cmd import lab as lab_command
+from undercloud.cmd import node as node_command
 from undercloud.common import config as configuration
 
 CONFIG_ERROR = 2
@@ -37,6 +39,8 @@ def _parser():
     rotate.add_argument("--max-active-keys", type=int, default=3,
                         help="keys kept: the primary, the staged and the newest secondaries "
                              "(default 3)")
+    lab_command.add_parser(commands, _add_config_flags)
+    node_command.add_parser(commands, _add_config_flags)
     return parser
 
 
@@ -61,6 +65,10 @@ def main(argv=None) -> int:
     if args.command == "identity":
         from undercloud.cmd.identity import rotate_keys
         return rotate_keys(config, args.max_active_keys)
+    if args.command == "lab":
+        return lab_command.run(config, args)
+    if args.command == "node":
+        return node_command.run(config, args)
     from undercloud.cmd.status import status
     return status(config)
 
