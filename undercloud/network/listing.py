@@ -174,7 +174,7 @@ def page(query, collection: Collection, order, args=None):
     rows = paging.paginate(query, collection.model, walk, limit, marker)
     if reverse:
         rows.reverse()
-    return rows, _links(collection, rows, limit, reverse, args)
+    return rows, _links(rows, limit, reverse, args)
 
 
 def _link(rel, marker, args, reverse):
@@ -187,7 +187,7 @@ def _link(rel, marker, args, reverse):
     return {"rel": rel, "href": f"{request.base_url}?{urlencode(query, doseq=True)}"}
 
 
-def _links(collection, rows, limit, reverse, args) -> list[dict]:
+def _links(rows, limit, reverse, args) -> list[dict]:
     if limit is None:
         return []
     links = []

@@ -8,7 +8,7 @@ the rules decide the actions. Attribute rules are named "<action>:<attribute>".
 """
 from flask import g
 
-from undercloud.common.errors import BadRequest
+from undercloud.common.errors import BadRequest, NotFound
 from undercloud.common.policy import Enforcer
 from undercloud.network import faults
 from undercloud.network.models import Network, Port, Subnet, SubnetPool
@@ -145,12 +145,19 @@ def project_for_create(body: dict) -> str:
     """The project a new resource belongs to: the caller's, or any project for an admin."""
     project_id, tenant_id = body.get("project_id"), body.get("tenant_id")
     if project_id and tenant_id and project_id != tenant_id:
-        raise BadRequest("'project_id' and 'tenant_id' do not match", type="HTTPBadRequest")
+        raise BadRequest("'project_id' and 'tenant_id' do not match")
     requested = project_id or tenant_id
     if requested and requested != context().project_id and not is_admin():
         raise BadRequest("Specifying 'project_id' or 'tenant_id' other than the authenticated "
                          "project in request requires admin privileges")
     return requested or context().project_id or ""
+
+
+def check_network_ownership(network: Network, project_id: str):
+    """Neutron's rule for new ports and subnets: on the project's own network or a shared one
+    (404 otherwise, as if the network were missing), unless the caller is an admin."""
+    if not is_admin() and not network.shared and network.project_id != project_id:
+        raise NotFound("The resource could not be found.")
 
 
 # ---- visibility ------------------------------------------------------------------------------

@@ -177,3 +177,13 @@ def test_bulk_ports_and_deleting_tells_compute(alice, network, changes):
     assert changes[-1] == ["vm-7"]
     alice.delete(f"/v2.0/ports/{created[0]['id']}")
     assert changes[-1] == ["vm-7"]
+
+
+def test_ports_go_on_own_or_shared_networks_only(alice, bob, admin):
+    public = admin.network(**{"router:external": True})
+    admin.subnet(public, "172.24.4.0/24")
+    assert bob.post("/v2.0/ports", json={"port": {"network_id": public["id"]}}).status_code \
+        == 404
+    assert bob.post("/v2.0/subnets", json={"subnet": {
+        "network_id": public["id"], "cidr": "10.0.0.0/24", "ip_version": 4}}).status_code == 404
+    assert admin.port(public, project_id="p-bob")["project_id"] == "p-bob"

@@ -143,6 +143,7 @@ def _create(document: dict) -> Port:
     values = attributes.parse("port", PORT, document, creating=True)
     network = policy.find_network(values["network_id"])
     project_id = policy.project_for_create(values)
+    policy.check_network_ownership(network, project_id)
     target = {"project_id": project_id, "network_project_id": network.project_id}
     policy.enforce("create_port", target)
     _enforce_attributes("create_port", values, target)

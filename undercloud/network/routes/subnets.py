@@ -101,6 +101,7 @@ def _create(document: dict) -> tuple[Subnet, list[str]]:
     values = attributes.parse("subnet", SUBNET, document, creating=True)
     network = policy.find_network(values["network_id"])
     project_id = policy.project_for_create(values)
+    policy.check_network_ownership(network, project_id)
     policy.enforce("create_subnet", {"project_id": project_id,
                                      "network_project_id": network.project_id})
     ip_version = values["ip_version"]
