@@ -208,6 +208,11 @@ def _remove(state: dict, connection) -> list[str]:
         path = os.path.join(state["lab_dir"], leftover)
         if os.path.exists(path):
             os.unlink(path)
+    for folder in ("bmc", "disks"):
+        try:
+            os.rmdir(os.path.join(state["lab_dir"], folder))
+        except OSError:
+            pass   # missing, or holds files the lab did not make
     if problems:
         _save(state)
     else:
