@@ -2,13 +2,21 @@
 undercloud whose conductor PXE-boots them, driven as a user would with `stackbox node`, the
 real python-ironicclient (`openstack baremetal ...`) and ipmitool. Root only (qemu:///system,
 a bridge, dnsmasq)."""
+import json
 import os
+import shutil
 import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import libvirt
 import pytest
 
-from tests.fixtures.baremetal_lab import Lab, suffix, wait_for
+from tests.fixtures.baremetal_lab import (Lab, baremetal_settings, build_ramdisk,
+                                          free_network, stackbox, suffix, wait_for)
+from tests.fixtures.undercloud import REPO, start
+from undercloud.lab import lab as lab_module
 
 pytestmark = [pytest.mark.lab]
 libvirt.registerErrorHandler(lambda context, error: None, None)
@@ -63,3 +71,211 @@ def test_lab_up_gives_vms_behind_bmcs_and_down_removes_them(root, lab_dir):
     assert not os.path.exists(node["disk_path"])
     for log in lab.log_files():
         assert node["bmc"]["password"] not in log.read_text(errors="replace")
+
+
+# ---- the acceptance: an undercloud drives the lab -------------------------------------------
+
+# Short enough to see a silent node fail within the test, long enough for TCG PXE + ramdisk.
+CALLBACK_TIMEOUT = 240
+POWER_SYNC = 5
+
+
+class Cloud:
+    """The undercloud as a user reaches it: `openstack` (python-ironicclient) and `stackbox`."""
+
+    def __init__(self, undercloud, clients_venv):
+        self.undercloud = undercloud
+        self.openstack_binary = str(clients_venv / "bin" / "openstack")
+        self.outputs = []   # everything the APIs answered, searched for passwords at the end
+
+    def openstack(self, *args, check=True, timeout=300):
+        command = [self.openstack_binary, *args]
+        if "-f" not in args and any(word in args[:3] for word in ("show", "list")):
+            command += ["-f", "json"]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                                env=self.undercloud.client_env())
+        self.outputs.append(result.stdout + result.stderr)
+        if check:
+            assert result.returncode == 0, f"openstack {' '.join(args)}:\n{result.stderr}"
+        return result
+
+    def node(self, name: str) -> dict:
+        return json.loads(self.openstack("baremetal", "node", "show", name).stdout)
+
+    def stackbox(self, *args, timeout=1200):
+        result = stackbox(*args, "--config", str(self.undercloud.config_file), timeout=timeout)
+        self.outputs.append(result.stdout + result.stderr)
+        return result
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, tiny_guest, clients_venv):
+    """A 2-node lab on its own bridge and network, and an undercloud serving it."""
+    folder = tempfile.mkdtemp(prefix="stackbox-bmlab-", dir="/var/tmp")
+    os.chmod(folder, 0o755)
+    bridge = f"sbxbm{suffix()}"
+    lab = Lab(folder, 2, bridge, memory_mb=768, disk_gb=2)
+    undercloud = None
+    try:
+        lab.up()
+        data_dir = Path(folder) / "undercloud"
+        build_ramdisk(data_dir)
+        settings = baremetal_settings(bridge, free_network(),
+                                      deploy_callback_timeout=CALLBACK_TIMEOUT,
+                                      power_sync_interval=POWER_SYNC)
+        undercloud = start(data_dir, ["identity", "image", "baremetal"],
+                           {"baremetal": settings}, timeout=180)
+        cloud = Cloud(undercloud, clients_venv)
+        image = json.loads(cloud.openstack(
+            "image", "create", f"tiny-guest-{suffix()}", "--disk-format", "qcow2",
+            "--container-format", "bare", "--public", "--file",
+            str(tiny_guest["folder"] / "tiny-guest.qcow2"), "-f", "json").stdout)
+        yield {"lab": lab, "cloud": cloud, "undercloud": undercloud, "image": image["id"],
+               "a": lab.nodes[0]["name"], "b": lab.nodes[1]["name"]}
+    finally:
+        if undercloud is not None:
+            undercloud.stop()
+        result = lab.down()
+        if not os.environ.get("STACKBOX_KEEP_LAB"):
+            shutil.rmtree(folder, ignore_errors=True)
+        assert result.returncode == 0, f"lab down:\n{result.stderr}"
+
+
+def _settled(cloud, name, states, timeout):
+    """The node once it is in one of `states` (and has no target), else AssertionError."""
+    def check():
+        node = cloud.node(name)
+        return node if node["provision_state"] in states and \
+            not node.get("target_provision_state") else None
+    try:
+        return wait_for(check, timeout, 3, f"{name} in {' or '.join(states)}")
+    except AssertionError:
+        node = cloud.node(name)
+        raise AssertionError(f"{name} is {node['provision_state']} (target "
+                             f"{node.get('target_provision_state')}), not "
+                             f"{' or '.join(states)} after {timeout} s; last_error: "
+                             f"{node.get('last_error')}") from None
+
+
+def _power_agrees(world, name, expected=None):
+    """ipmitool and the API's power_state agree (the conductor syncs every POWER_SYNC s)."""
+    lab, cloud = world["lab"], world["cloud"]
+
+    def check():
+        api, bmc = cloud.node(name)["power_state"], lab.power(name)
+        return (api, bmc) if api == bmc and (expected is None or bmc == expected) else None
+    try:
+        return wait_for(check, POWER_SYNC * 4 + 10, 1, f"{name}'s power state")
+    except AssertionError:
+        raise AssertionError(f"{name}: the API says {cloud.node(name)['power_state']}, "
+                             f"ipmitool says {lab.power(name)}"
+                             f"{', expected ' + expected if expected else ''}") from None
+
+
+def _mbr_signature(disk_path: str) -> bytes:
+    """Bytes 510-511 of the VM's disk (55 aa when it holds a partition table)."""
+    with tempfile.NamedTemporaryFile() as first_sector:
+        subprocess.run(["qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512",
+                        "count=1", f"if={disk_path}", f"of={first_sector.name}"],
+                       check=True, capture_output=True)
+        return Path(first_sector.name).read_bytes()[510:512]
+
+
+@pytest.mark.timeout(1500)
+def test_1_a_wrong_bmc_password_leaves_the_node_in_enroll(world):
+    cloud, b = world["cloud"], world["b"]
+    imported = cloud.stackbox("node", "import", os.path.join(world["lab"].folder, "nodes.yaml"))
+    assert imported.returncode == 0, imported.stderr
+    assert f"Created node {b}" in imported.stdout
+    again = cloud.stackbox("node", "import", os.path.join(world["lab"].folder,
+                                                         "instackenv.json"))
+    assert again.returncode == 0 and f"Updated node {b}" in again.stdout, again.stderr
+    node = cloud.node(b)
+    assert node["driver_info"]["ipmi_password"] == "******"
+    cloud.openstack("baremetal", "node", "set", b, "--driver-info",
+                    "ipmi_password=not-the-password")
+    cloud.openstack("baremetal", "node", "manage", b)
+    node = _settled(cloud, b, ("enroll", "manageable"), 120)
+    assert node["provision_state"] == "enroll"
+    error = (node["last_error"] or "").lower()
+    assert any(word in error for word in ("password", "authenticat", "credential")), error
+    cloud.openstack("baremetal", "node", "set", b, "--driver-info",
+                    f"ipmi_password={world['lab'].node(b)['bmc']['password']}")
+
+
+@pytest.mark.timeout(1800)
+def test_2_introspection_reports_each_vm(world):
+    lab, cloud, a, b = world["lab"], world["cloud"], world["a"], world["b"]
+    # Node b with `stackbox node introspect`, node a with python-ironicclient, at once.
+    tool = subprocess.Popen([sys.executable, "-m", "undercloud.cmd.main", "node", "introspect",
+                             b, "--provide", "--config", str(world["undercloud"].config_file)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            cwd=str(REPO))
+    try:
+        cloud.openstack("baremetal", "node", "manage", a, "--wait", "120")
+        _power_agrees(world, a)
+        cloud.openstack("baremetal", "node", "inspect", a, "--wait", "900", timeout=960)
+        _power_agrees(world, a)
+        cloud.openstack("baremetal", "node", "provide", a, "--wait", "900", timeout=960)
+        output, _ = tool.communicate(timeout=1200)
+    finally:
+        if tool.poll() is None:
+            tool.kill()
+    cloud.outputs.append(output)
+    assert tool.returncode == 0, output
+    for name in (a, b):
+        node = _settled(cloud, name, ("available",), 60)
+        _power_agrees(world, name)
+        vm = lab.node(name)
+        inventory = json.loads(cloud.openstack("baremetal", "node", "inventory", "save",
+                                               name).stdout)["inventory"]
+        assert inventory["memory"]["physical_mb"] == vm["memory_mb"]
+        assert inventory["cpu"]["count"] == vm["cpus"]
+        assert [disk["size"] for disk in inventory["disks"]] == [vm["disk_gb"] * 1024 ** 3]
+        assert vm["mac"] in [nic["mac_address"] for nic in inventory["interfaces"]]
+        assert node["properties"]["memory_mb"] == vm["memory_mb"]
+
+
+@pytest.mark.timeout(1800)
+def test_3_deploy_boots_the_image_from_disk_and_a_silent_node_fails(world):
+    lab, cloud, a, b = world["lab"], world["cloud"], world["a"], world["b"]
+    for name in (a, b):
+        cloud.openstack("baremetal", "node", "set", name, "--instance-info",
+                        f"image_source={world['image']}")
+    # Node b's cable is pulled: its ramdisk never calls back.
+    lab_module.unplug(lab.folder, b)
+    cloud.openstack("baremetal", "node", "deploy", b)
+    cloud.openstack("baremetal", "node", "deploy", a, "--wait", "1200", timeout=1260)
+    node = cloud.node(a)
+    assert node["provision_state"] == "active", node["last_error"]
+    wait_for(lambda: "stackbox-guest: ready" in lab.console(a), 300, 2,
+             f"the tiny guest booting from {a}'s disk")
+    _power_agrees(world, a, "power on")
+    assert _mbr_signature(lab.node(a)["disk_path"]) == b"\x55\xaa"
+    node = _settled(cloud, b, ("deploy failed",), CALLBACK_TIMEOUT + 300)
+    assert "time" in (node["last_error"] or "").lower(), node["last_error"]
+    _power_agrees(world, b, "power off")
+
+
+@pytest.mark.timeout(1200)
+def test_4_undeploy_cleans_the_node_back_to_available(world):
+    lab, cloud, a = world["lab"], world["cloud"], world["a"]
+    cloud.openstack("baremetal", "node", "undeploy", a, "--wait", "900", timeout=960)
+    node = cloud.node(a)
+    assert node["provision_state"] == "available", node["last_error"]
+    _power_agrees(world, a, "power off")
+    assert _mbr_signature(lab.node(a)["disk_path"]) != b"\x55\xaa"
+
+
+def test_5_no_bmc_password_in_any_log_or_api_output(world):
+    lab, cloud = world["lab"], world["cloud"]
+    passwords = [password.encode() for password in lab.passwords()]
+    files = [path for path in Path(world["undercloud"].data_dir).rglob("*") if path.is_file()]
+    files += lab.log_files()
+    leaks = [f"{path}" for path in files for password in passwords
+             if password in path.read_bytes()]
+    leaks += [f"API output {index}" for index, text in enumerate(cloud.outputs)
+              for password in passwords if password.decode() in text]
+    assert not leaks, f"a BMC password appears in: {', '.join(leaks)}"
+    # The files above are the ones that exist: the logs did record the work.
+    assert any(path.name.endswith(".log") and path.stat().st_size for path in files)
