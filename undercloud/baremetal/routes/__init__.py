@@ -1,0 +1,1 @@
+"""Ironic v1's resources, one module each; api.py composes their blueprints."""
