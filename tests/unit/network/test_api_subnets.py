@@ -196,3 +196,14 @@ def test_subnet_pool_crud_and_bounds(alice, bob):
         "IllegalSubnetPoolPrefixBounds"
     assert alice.delete(f"/v2.0/subnetpools/{pool['id']}").status_code == 204
     assert alice.get(f"/v2.0/subnetpools/{pool['id']}").status_code == 404
+
+
+def test_a_pools_prefixes_may_grow_but_not_shrink(alice):
+    pool = alice.create("subnetpool", prefixes=["10.10.0.0/16"])
+    grown = alice.put(f"/v2.0/subnetpools/{pool['id']}", json={"subnetpool": {
+        "prefixes": ["10.10.0.0/16", "10.20.0.0/16"]}})
+    assert grown.get_json()["subnetpool"]["prefixes"] == ["10.10.0.0/16", "10.20.0.0/16"]
+    shrunk = alice.put(f"/v2.0/subnetpools/{pool['id']}", json={"subnetpool": {
+        "prefixes": ["10.20.0.0/16"]}})
+    assert shrunk.status_code == 400 and error(shrunk)["type"] == \
+        "IllegalSubnetPoolPrefixUpdate"

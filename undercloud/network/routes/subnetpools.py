@@ -4,7 +4,7 @@ import ipaddress
 from flask import Blueprint
 
 from undercloud import db
-from undercloud.common.errors import Conflict
+from undercloud.common.errors import BadRequest, Conflict
 from undercloud.network import attributes, listing, policy, quotas, subnetpools, views
 from undercloud.network.attributes import Attribute, boolean, integer, list_of, string
 from undercloud.network.models import Subnet, SubnetPool, Tag
@@ -109,9 +109,8 @@ def _check_prefixes_kept(pool: SubnetPool, prefixes: list[str]):
     new = [ipaddress.ip_network(p) for p in prefixes]
     for old in pool.prefixes:
         if not any(ipaddress.ip_network(old).subnet_of(n) for n in new):
-            raise attributes.BadRequest(f"Illegal update to prefixes: existing prefix {old} "
-                                        "must be kept (prefixes may only grow).",
-                                        type="IllegalSubnetPoolPrefixUpdate")
+            raise BadRequest(f"Illegal update to prefixes: existing prefix {old} must be kept "
+                             "(prefixes may only grow).", type="IllegalSubnetPoolPrefixUpdate")
 
 
 @blueprint.put("/v2.0/subnetpools/<pool_id>")
@@ -127,8 +126,8 @@ def update_subnetpool(pool_id):
         if "prefixes" in values:
             ip_version, prefixes = subnetpools.compact(values["prefixes"])
             if ip_version != pool.ip_version:
-                raise attributes.BadRequest("Cannot mix IPv4 and IPv6 prefixes in a subnet "
-                                            "pool.", type="PrefixVersionMismatch")
+                raise BadRequest("Cannot mix IPv4 and IPv6 prefixes in a subnet pool.",
+                                 type="PrefixVersionMismatch")
             _check_prefixes_kept(pool, prefixes)
             pool.prefixes = prefixes
         pool.min_prefixlen, pool.max_prefixlen, pool.default_prefixlen = subnetpools.bounds(
