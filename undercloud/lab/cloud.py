@@ -118,6 +118,8 @@ class Session:
         self.catalog = document["token"].get("catalog", [])
 
     def endpoint(self, service_type: str) -> str:
+        if self.token is None:
+            self.login()
         interface = self.cloud.get("interface", "public")
         region = self.cloud.get("region_name")
         for service in self.catalog:

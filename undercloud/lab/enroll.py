@@ -82,6 +82,9 @@ def import_nodes(api: Baremetal, entries: list[dict], say) -> list[dict]:
                       for key, value in entry["properties"].items()]
             if node.get("driver") != "ipmi":
                 patch.append({"op": "replace", "path": "/driver", "value": "ipmi"})
+            if entry["name"] and node.get("name") != entry["name"]:
+                # Found by its MAC: the file names it now.
+                patch.append({"op": "add", "path": "/name", "value": entry["name"]})
             node = api.call("PATCH", f"/nodes/{node['uuid']}", patch)
             say(f"Updated node {node.get('name') or node['uuid']} ({node['uuid']})")
         for mac in entry["macs"]:

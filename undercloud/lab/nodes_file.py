@@ -29,6 +29,17 @@ def write(path: str, nodes: list[dict]) -> None:
     write_secret(path, text)
 
 
+def _mac_text(value):
+    """YAML 1.1 reads an unquoted all-digit MAC (52:54:00:12:34:56) as a base-60 number."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return value
+    groups, rest = [], value
+    for _ in range(6):
+        rest, group = divmod(rest, 60)
+        groups.append(f"{group:02d}")
+    return ":".join(reversed(groups)) if rest == 0 else str(value)
+
+
 def _capabilities(value, where: str) -> dict:
     if value in (None, ""):
         return {}
@@ -65,8 +76,8 @@ def _check(node, index: int) -> dict:
     if not 1 <= port <= 65535:
         raise NodesFileError(f"{where}: pm_port {node.get('pm_port')!r} must be 1-65535")
     macs = node.get("mac", [])
-    macs = [macs] if isinstance(macs, str) else macs
-    if not isinstance(macs, list) or not all(isinstance(mac, str) for mac in macs):
+    macs = [_mac_text(mac) for mac in (macs if isinstance(macs, list) else [macs])]
+    if not all(isinstance(mac, str) for mac in macs):
         raise NodesFileError(f"{where}: mac must be a list of MAC addresses")
     macs = [mac.lower() for mac in macs]
     for mac in macs:

@@ -54,3 +54,8 @@ def test_duplicate_macs_and_empty_files_are_refused(tmp_path):
         nodes_file.parse("nodes: []")
     with pytest.raises(nodes_file.NodesFileError, match="cannot read"):
         nodes_file.read(str(tmp_path / "missing.yaml"))
+
+
+def test_an_unquoted_all_digit_mac_in_yaml_reads_as_the_mac():
+    text = "nodes:\n- {pm_addr: 10.0.0.1, pm_user: u, pm_password: p, mac: [52:54:00:12:34:56]}"
+    assert nodes_file.parse(text)[0]["macs"] == ["52:54:00:12:34:56"]
