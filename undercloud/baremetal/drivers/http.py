@@ -186,7 +186,7 @@ class HttpServer:
         except OSError as exc:
             raise HttpError(f"the provisioning HTTP server cannot listen on "
                             f"{self.address}:{self.port}: {exc.strerror}") from None
-        self._thread = threading.Thread(target=self._server.serve_forever,
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.1,),
                                         name="provisioning-http", daemon=True)
         self._thread.start()
         LOG.info("provisioning HTTP server on %s:%d", self.address, self.port)

@@ -107,10 +107,11 @@ class DeployImages:
                 with self._lock:
                     # Another node's unpublish may have dropped the raw image meanwhile.
                     if os.path.exists(raw):
-                        self._unlink(node_id)
                         folder = os.path.join(self.published, secrets.token_urlsafe(24))
                         os.makedirs(folder, mode=0o755)
                         os.link(raw, os.path.join(folder, f"{node_id}.raw"))
+                        # Linked first: an old link to the same image must not take it along.
+                        self._unlink(node_id, keep=os.path.basename(folder))
                         break
         relative = f"{os.path.basename(folder)}/{node_id}.raw"
         LOG.info("image %s published for node %s (%d bytes raw)", image_id, node_id,
@@ -156,10 +157,12 @@ class DeployImages:
         with self._lock:
             self._unlink(node_id)
 
-    def _unlink(self, node_id: str) -> None:
+    def _unlink(self, node_id: str, keep: str | None = None) -> None:
         if not os.path.isdir(self.published):
             return
         for name in os.listdir(self.published):
+            if name == keep:
+                continue
             path = os.path.join(self.published, name, f"{node_id}.raw")
             if not os.path.exists(path):
                 continue
@@ -169,7 +172,9 @@ class DeployImages:
                 os.rmdir(os.path.dirname(path))
             LOG.info("image unpublished for node %s", node_id)
             for raw in os.listdir(self.raw):
+                if not raw.endswith(".raw"):
+                    continue
                 found = os.stat(os.path.join(self.raw, raw))
-                if raw.endswith(".raw") and found.st_ino == inode and found.st_nlink == 1:
+                if found.st_ino == inode and found.st_nlink == 1:
                     self._remove(raw)
                     self._remove(raw[:-len(".raw")] + ".json")
