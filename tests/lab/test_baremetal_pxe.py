@@ -18,9 +18,11 @@ import pytest
 import yaml
 
 from tests.fixtures.undercloud import free_port
+from undercloud.baremetal.drivers import bridge
 from undercloud.baremetal.drivers.provisioning import Provisioning, ProvisioningError
 from undercloud.common import config as configuration
 from undercloud.compute.drivers import libvirtd
+from undercloud.network.drivers.dhcp import running_argv
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(600)]
 libvirt.registerErrorHandler(lambda context, error: None, None)
@@ -301,4 +303,50 @@ def test_a_glance_image_is_published_raw_over_http(start_undercloud, lab_dir, br
             provisioning.prepare_image("not-a-token", image_id, first_node)
     finally:
         provisioning.stop()
+    assert _leftovers(bridge_name, lab_dir) == []
+
+
+def _dnsmasq_pid(config) -> int | None:
+    found = running_argv(config.path("baremetal", "dnsmasq"))
+    return found and found[0]
+
+
+def _addresses(bridge: str) -> str:
+    return subprocess.run(["ip", "-o", "addr", "show", "dev", bridge], capture_output=True,
+                          text=True).stdout
+
+
+def test_a_restarted_conductor_takes_over_and_only_what_we_made_is_removed(lab_dir,
+                                                                          bridge_name):
+    network = _free_network()
+    config = _config(lab_dir, bridge_name, network)
+    address = f"{network.network_address + 1}/24"
+    first = Provisioning(config)
+    try:
+        first.start()
+        pid = _dnsmasq_pid(config)
+        first.prepare_boot("node-1", ["52:54:00:aa:bb:01"], "disk")
+        assert _dnsmasq_pid(config) == pid            # new nodes: a reload, never a restart
+        first.http.stop()                             # the conductor "crashed": dnsmasq lives on
+
+        second = Provisioning(config)
+        second.start()
+        assert _dnsmasq_pid(config) == pid
+        assert b"sanboot" in _fetch(f"{second.agent_url}/ipxe/52-54-00-aa-bb-01.ipxe")
+        second.stop()                                 # the bridge the first one made goes
+        assert _leftovers(bridge_name, lab_dir) == []
+
+        # A bridge someone else made stays; only our addresses leave it.
+        subprocess.run(["ip", "link", "add", bridge_name, "type", "bridge"], check=True)
+        third = Provisioning(config)
+        third.start()
+        assert address in _addresses(bridge_name)
+        third.stop()
+        assert _dnsmasq_pid(config) is None
+        left = _addresses(bridge_name)
+        assert address not in left and str(bridge.ula(bridge_name).ip) not in left
+        assert subprocess.run(["ip", "link", "show", bridge_name]).returncode == 0
+    finally:
+        first.stop()
+        subprocess.run(["ip", "link", "del", bridge_name], capture_output=True)
     assert _leftovers(bridge_name, lab_dir) == []

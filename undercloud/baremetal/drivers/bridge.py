@@ -50,30 +50,44 @@ def ensure(name: str, addresses: list[ipaddress.IPv4Interface | ipaddress.IPv6In
     """The bridge up with these addresses; what this made is added to the record."""
     record = _record(record_path)
     if record.get("name") != name:
-        record = {"name": name, "made": False, "addresses": []}
+        record = {"name": name, "made": False, "index": None, "addresses": []}
     try:
         with IPRoute() as ipr:
             found = ipr.link_lookup(ifname=name)
+            if found and record.get("index") != found[0]:
+                # Not the device we made (if we made one): someone made it since.
+                record.update(made=False, index=found[0], addresses=[])
+                write_atomic(record_path, json.dumps(record))
             if not found:
                 try:
                     ipr.link("add", ifname=name, kind="bridge")
+                    made = True
                     LOG.info("made the provisioning bridge %s", name)
-                    record["made"] = True
-                    write_atomic(record_path, json.dumps(record))
                 except NetlinkError as exc:
                     if exc.code != EEXIST:  # someone else (the lab) made it just now
                         raise
+                    made = False
                 found = ipr.link_lookup(ifname=name)
+                record.update(made=made, index=found[0], addresses=[])
+                write_atomic(record_path, json.dumps(record))
             index = found[0]
             present = _addresses(ipr, index)
             for address in addresses:
                 if str(address) in present:
                     continue
                 LOG.info("adding %s to the provisioning bridge %s", address, name)
-                # No duplicate address detection: the address is usable before a port is up.
-                ipr.addr("add", index=index, address=str(address.ip),
-                         prefixlen=address.network.prefixlen,
-                         flags=IFA_F_NODAD if address.version == 6 else 0)
+                try:
+                    # No duplicate address detection: usable before a port is up.
+                    ipr.addr("add", index=index, address=str(address.ip),
+                             prefixlen=address.network.prefixlen,
+                             flags=IFA_F_NODAD if address.version == 6 else 0)
+                except NetlinkError as exc:
+                    if address.version == 4:
+                        raise
+                    LOG.warning("cannot add %s to %s (%s): without IPv6 router advertisements "
+                                "iPXE waits 13 s more per boot", address, name,
+                                os.strerror(exc.code))
+                    continue
                 if str(address) not in record["addresses"]:
                     record["addresses"].append(str(address))
                     write_atomic(record_path, json.dumps(record))
@@ -92,6 +106,8 @@ def remove(record_path: str) -> None:
     try:
         with IPRoute() as ipr:
             found = ipr.link_lookup(ifname=name)
+            if found and found[0] != record.get("index"):
+                found = []     # another device has the name now; none of it is ours
             if found and record.get("made"):
                 LOG.info("removing the provisioning bridge %s", name)
                 ipr.link("del", index=found[0])

@@ -55,6 +55,7 @@ def masked(path: str) -> str:
 class _Handler(http.server.BaseHTTPRequestHandler):
     server_version = "stackbox-provisioning"
     protocol_version = "HTTP/1.0"
+    timeout = 120      # seconds a silent client may hold its thread
 
     def do_GET(self):
         self._serve()
