@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from tests.fixtures.undercloud import start
+from tests.fixtures.baremetal_lab import baremetal_settings, free_network, suffix
+from tests.fixtures.undercloud import free_port, start
 
 pytestmark = [pytest.mark.functional, pytest.mark.clients, pytest.mark.timeout(900)]
 
@@ -20,7 +21,12 @@ PASSWORD = f"bmc-{secrets.token_hex(8)}"
 
 @pytest.fixture(scope="module")
 def undercloud(tmp_path_factory):
-    serve = start(tmp_path_factory.mktemp("undercloud"), ["identity", "image", "baremetal"])
+    """The conductor's provisioning network gets a bridge and subnet of its own; BMCs that do
+    not answer fail fast."""
+    settings = baremetal_settings(f"bmapi{suffix()}", free_network(), ipmi_timeout=1,
+                                  ipmi_retries=0)
+    serve = start(tmp_path_factory.mktemp("undercloud"), ["identity", "image", "baremetal"],
+                  {"baremetal": settings})
     yield serve
     serve.stop()
 
@@ -58,9 +64,10 @@ def _mac() -> str:
     return "52:54:00:" + ":".join(secrets.token_hex(1) for _ in range(3))
 
 
-def _create(cli, name: str) -> dict:
+def _create(cli, name: str, bmc_port: int = 6230) -> dict:
     return cli("node", "create", "--driver", "ipmi", "--name", name,
-               "--driver-info", "ipmi_address=127.0.0.1", "--driver-info", "ipmi_port=6230",
+               "--driver-info", "ipmi_address=127.0.0.1",
+               "--driver-info", f"ipmi_port={bmc_port}",
                "--driver-info", "ipmi_username=admin",
                "--driver-info", f"ipmi_password={PASSWORD}",
                "--property", "cpus=2", "--property", "memory_mb=2048")
@@ -157,6 +164,23 @@ def _conductor_module() -> str:
     from pathlib import Path
     path = Path(__file__).resolve().parents[2] / "undercloud" / "baremetal" / "conductor.py"
     return path.read_text() if path.exists() else ""
+
+
+def test_manage_with_a_silent_bmc_returns_to_enroll_with_last_error(cli):
+    """The conductor takes the cast: verifying a BMC nobody answers ends back in enroll."""
+    name = _name("bm-silent")
+    node = _create(cli, name, bmc_port=free_port())
+    cli("node", "manage", name)
+    shown = cli("node", "show", name)
+    deadline = time.monotonic() + 120
+    while shown["provision_state"] != "enroll" or shown["target_provision_state"]:
+        assert time.monotonic() < deadline, f"still {shown['provision_state']}"
+        time.sleep(1)
+        shown = cli("node", "show", name)
+    assert f"Failed to validate power driver interface for node {node['uuid']}" in \
+        shown["last_error"]
+    assert "did not answer" in shown["last_error"]
+    cli("node", "delete", name)
 
 
 def test_openstacksdk_baremetal_proxy(undercloud, clients_venv, outputs):
