@@ -96,4 +96,6 @@ class ConductorAPI:
 
     def continue_inspection(self, node_id: str, inventory: dict) -> None:
         """Store the inventory, update properties and ports, finish inspection."""
-        self._call("continue_inspection", node_id=node_id, inventory=inventory)
+        # The conductor may wait up to 30 s for the node it is still booting into inspect wait.
+        self._call("continue_inspection", timeout=POWER_CALL_TIMEOUT, node_id=node_id,
+                   inventory=inventory)

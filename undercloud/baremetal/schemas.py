@@ -12,7 +12,8 @@ _STRING_OR_NULL = {"type": ["string", "null"]}
 _BOOL = {"type": ["string", "boolean", "null"]}
 _OBJECT_OR_NULL = {"type": ["object", "null"]}
 # Fields whose values may hold a password: their errors never quote the value.
-SECRET_BEARING = ("driver_info", "instance_info", "driver_internal_info")
+SECRET_BEARING = ("driver_info", "instance_info", "driver_internal_info", "rescue_password",
+                  "agent_token")
 
 NODE = {
     "type": "object",

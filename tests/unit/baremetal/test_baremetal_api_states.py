@@ -209,3 +209,15 @@ def test_inventory(admin):
     NodeInventory.create(node=node["uuid"], inventory={"cpu": {"count": 2}})
     assert admin.get(path).get_json() == {"inventory": {"cpu": {"count": 2}}, "plugin_data": {}}
     assert admin.at("1.80").get(path).status_code == 404
+
+
+def test_secrets_in_bad_bodies_are_not_echoed(admin, ramdisk):
+    node = admin.node()
+    set_node(node["uuid"], provision_state="active")
+    response = admin.provision(node, "rescue", rescue_password=918273645)
+    assert response.status_code == 400 and "918273645" not in response.get_data(as_text=True)
+    response = ramdisk.post(f"/v1/heartbeat/{node['uuid']}", json={"agent_token": 5647382910})
+    assert response.status_code == 400 and "5647382910" not in response.get_data(as_text=True)
+    response = admin.patch(f"/v1/nodes/{node['uuid']}", json=[
+        {"op": "replace", "path": "/driver_info/ipmi_password/x", "value": "hunter2"}])
+    assert response.status_code == 400 and "hunter2" not in response.get_data(as_text=True)
