@@ -3,6 +3,8 @@
 # inspect: post the inventory to continue_inspection, then power off. deploy and clean: look the
 # node up by its MACs, then heartbeat and run the command each answer carries (write_image,
 # erase_devices, reboot, power_off), reporting its result on the next heartbeat.
+# It powers the machine off and wipes disks: never outside the ramdisk.
+[ "$$" = 1 ] || { echo "agent.sh runs only as the ramdisk's /init" >&2; exit 1; }
 HERE=/usr/lib/stackbox
 WORK=/run/stackbox
 . $HERE/lib.sh
@@ -11,15 +13,13 @@ HEARTBEAT_SECONDS=5
 LOOKUP_TRIES=60      # 5 minutes, as IPA's lookup timeout
 INSPECT_TRIES=12     # one minute of network trouble
 
-# It powers the machine off and wipes disks: never outside the ramdisk.
-[ "$$" = 1 ] || { echo "agent.sh runs only as the ramdisk's /init" >&2; exit 1; }
-
 # api PATH [BODY_FILE]: GET (POST with a body) on the Ironic API; the answer lands in
 # $WORK/answer and $WORK/answer.flat, its HTTP status in $status (000: no answer).
 api() {
     rm -f $WORK/answer $WORK/answer.flat
-    # busybox wget crashes on -T, so timeout(1) bounds the request.
-    timeout 30 wget -S -q -O $WORK/answer ${2:+--post-file "$2"} \
+    # busybox wget crashes on -T, so timeout(1) bounds the request; the API itself may wait
+    # up to a minute for the conductor.
+    timeout 90 wget -S -q -O $WORK/answer ${2:+--post-file "$2"} \
         --header "Content-Type: application/json" --header "Accept: application/json" \
         --header "X-OpenStack-Ironic-API-Version: latest" "$IPA_API_URL$1" 2> $WORK/answer.log
     status=$(sed -n 's/^ *HTTP\/[0-9.]* \([0-9][0-9][0-9]\).*/\1/p' $WORK/answer.log | tail -n 1)

@@ -1,0 +1,105 @@
+"""images/deploy-ramdisk/build on a fake kernel tree (no download): the initramfs holds busybox,
+/init, the agent's scripts and the drivers in load order; --install puts the kernel and the
+initramfs where the conductor looks."""
+import gzip
+import json
+import os
+import stat
+import subprocess
+import sys
+from importlib.machinery import SourceFileLoader
+from importlib.util import module_from_spec, spec_from_loader
+from pathlib import Path
+
+import pytest
+
+BUILD = Path(__file__).resolve().parents[3] / "images" / "deploy-ramdisk" / "build"
+RELEASE = "6.1.0-99-amd64"
+# The few dependencies the fake kernel declares (the real ones are more).
+DEPENDS = {"virtio_net": ["virtio_ring", "net_failover"], "net_failover": ["failover"],
+           "virtio_blk": ["virtio_ring"], "ahci": ["libahci"]}
+BUILT_IN = ["virtio_ring"]
+pytestmark = pytest.mark.skipif(not os.path.exists("/bin/busybox"),
+                                reason="busybox is not installed (Debian package busybox-static)")
+
+
+def modules_wanted():
+    loader = SourceFileLoader("deploy_ramdisk_build", str(BUILD))
+    module = module_from_spec(spec_from_loader(loader.name, loader))
+    loader.exec_module(module)
+    return module.MODULES
+
+
+@pytest.fixture
+def kernel_root(tmp_path):
+    root = tmp_path / "kernel"
+    (root / "boot").mkdir(parents=True)
+    (root / "boot" / f"vmlinuz-{RELEASE}").write_bytes(b"a kernel")
+    modules = root / "lib" / "modules" / RELEASE
+    names = set(modules_wanted()) | {dep for deps in DEPENDS.values() for dep in deps}
+    for name in names - set(BUILT_IN):
+        path = modules / "kernel" / "drivers" / f"{name.replace('_', '-')}.ko"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\x7fELF\0license=GPL\0depends=" + ",".join(DEPENDS.get(name, [])).
+                         encode() + b"\0")
+    (modules / "modules.builtin").write_text("".join(f"kernel/lib/{name}.ko\n"
+                                                     for name in BUILT_IN))
+    return root
+
+
+def cpio_entries(data):
+    """{name: (mode, bytes)} of a newc archive."""
+    entries, offset = {}, 0
+    while True:
+        header = data[offset:offset + 110]
+        fields = [int(header[6 + 8 * n:14 + 8 * n], 16) for n in range(13)]
+        mode, size, name_size = fields[1], fields[6], fields[11]
+        name = data[offset + 110:offset + 110 + name_size - 1].decode()
+        offset += 110 + name_size + (-(110 + name_size) % 4)
+        if name == "TRAILER!!!":
+            return entries
+        entries[name] = (mode, data[offset:offset + size])
+        offset += size + (-size % 4)
+
+
+def test_build_and_install(kernel_root, tmp_path):
+    output, data_dir = tmp_path / "out", tmp_path / "data"
+    result = subprocess.run([sys.executable, str(BUILD), "--output", str(output), "--kernel-root",
+                             str(kernel_root), "--install", str(data_dir), "--quiet"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(output)
+
+    manifest = json.loads((output / "manifest.json").read_text())
+    assert manifest["kernel"] == RELEASE
+    order = manifest["modules"]
+    assert "virtio_ring" not in order  # built in
+    assert order.index("failover") < order.index("net_failover") < order.index("virtio_net")
+    assert order.index("libahci") < order.index("ahci")
+    for name in ("vmlinuz", "initrd.img"):
+        assert manifest["files"][name]["bytes"] == (output / name).stat().st_size
+        assert (data_dir / "baremetal" / "ramdisk" / name).read_bytes() == \
+            (output / name).read_bytes()
+
+    entries = cpio_entries(gzip.decompress((output / "initrd.img").read_bytes()))
+    executable = {name for name, (mode, _) in entries.items()
+                  if stat.S_ISREG(mode) and mode & 0o111}
+    scripts = "usr/lib/stackbox"
+    assert executable == {"bin/busybox", "init", *(f"{scripts}/{name}" for name in (
+        "agent.sh", "inventory.sh", "disks.sh", "write-image.sh", "erase-devices.sh",
+        "udhcpc.script"))}
+    for name in ("lib.sh", "json.awk", "jsonflat.awk"):
+        assert stat.S_ISREG(entries[f"{scripts}/{name}"][0])
+    assert entries["etc/modules"][1].decode().split() == order
+    assert {f"lib/modules/{name}.ko" for name in order} <= set(entries)
+    assert stat.S_ISCHR(entries["dev/console"][0])
+    assert entries["bin/sh"][1] == b"busybox"
+
+
+def test_a_missing_driver_names_it(kernel_root, tmp_path):
+    (kernel_root / "lib" / "modules" / RELEASE / "kernel" / "drivers" / "tg3.ko").unlink()
+    result = subprocess.run([sys.executable, str(BUILD), "--output", str(tmp_path / "out"),
+                             "--kernel-root", str(kernel_root)], capture_output=True, text=True)
+
+    assert result.returncode == 1
+    assert "kernel module tg3 is neither built in nor in" in result.stderr
