@@ -22,8 +22,9 @@ The deploy/discovery ramdisk speaks to the API, never the bus (Ironic's agent en
                          | {"name": "reboot" | "power_off", "params": {}}}
           A wrong agent_token -> 401. The API keeps the token's SHA-256 in
           driver_internal_info["agent_token_hash"]; the conductor deletes that key whenever
-          it boots the node into the ramdisk again, so the next boot's lookup mints anew. The conductor answers at most one command per
-          heartbeat; the agent runs it, then reports its command_result on the next one.
+          it boots the node into the ramdisk again, so the next boot's lookup mints anew.
+          The conductor answers at most one command per heartbeat; the agent runs it, then
+          reports its command_result on the next one.
 
 INVENTORY is IPA's format: {"cpu": {"count", "architecture", "model_name"},
 "memory": {"total" (bytes), "physical_mb"}, "disks": [{"name": "/dev/vda", "size" (bytes),

@@ -137,7 +137,7 @@ def test_patch_properties_capabilities_and_password(admin, cfg):
     from undercloud.baremetal.models import Node
     assert driverinfo.opened(cfg, Node.get_by_id(node["uuid"]).driver_secrets) == \
         {"ipmi_password": "n3w"}
-    removed = admin.patch(f"/v1/nodes/p1", json=[
+    removed = admin.patch("/v1/nodes/p1", json=[
         {"op": "remove", "path": "/properties/cpus"},
         {"op": "remove", "path": "/driver_info/ipmi_password"}]).get_json()
     assert removed["properties"] == {"capabilities": "profile:compute,boot_mode:bios"}
