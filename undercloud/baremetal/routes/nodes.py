@@ -4,7 +4,7 @@ from flask import Blueprint, g
 
 from undercloud import db
 from undercloud.baremetal import driverinfo, interfaces, patch, policy, schemas, states, views
-from undercloud.baremetal.models import Node
+from undercloud.baremetal.models import Node, new_uuid
 from undercloud.baremetal.routes import node_fields
 from undercloud.baremetal.routes.common import (alive_conductors, conductor_by_group, config,
                                                 fields_arg, node_for, node_locked, no_content,
@@ -71,16 +71,14 @@ def create():
     _reject_newer_fields(field for field, value in body.items() if value not in (None, ""))
     values = node_fields.columns(config(), body,
                                  "Cannot create node with invalid name '{name}'")
-    node_id = values.pop("id", None)
-    if node_id:
-        if Node.select().where(Node.id == node_id).exists():
-            raise Conflict(f"A node with UUID {node_id} already exists.")
-        values["id"] = node_id
+    if values.get("id") and Node.select().where(Node.id == values["id"]).exists():
+        raise Conflict(f"A node with UUID {values['id']} already exists.")
+    values["id"] = values.get("id") or new_uuid()
     # Before 1.11 new nodes started out available (Ironic's initial state for old clients).
     values["provision_state"] = states.ENROLL if g.api_version.minor >= 11 else states.AVAILABLE
     try:
         with db.transaction():
-            _unique(values, node_id or "")
+            _unique(values, values["id"])
             node = Node.create(**values)
     except peewee.IntegrityError:
         raise Conflict("A node with this name, UUID or instance UUID already exists.") from None
@@ -103,7 +101,7 @@ def _editable(node: Node) -> dict:
 
 
 def _check_transition(node: Node, operations: list[dict]):
-    """Ironic's 409s for a node that is busy, and its rules on protected and retired."""
+    """Ironic's 409s for a node that is busy: held by the conductor, or between states."""
     if node.reservation:
         raise node_locked(node)
     removes_instance = operations == [{"op": "remove", "path": "/instance_uuid"}]

@@ -139,7 +139,6 @@ def create():
     _reject_newer_fields(field for field, value in body.items() if value is not None)
     values = _columns({key: value for key, value in body.items()
                        if key not in ("node_uuid", "node_ident")})
-    values.setdefault("pxe_enabled", True)
     if node.reservation:
         raise node_locked(node)
     if "id" in values and Port.select().where(Port.id == values["id"]).exists():
@@ -170,7 +169,7 @@ def update(ident):
     _reject_newer_fields(patch.root_fields(operations))
     before = {key: value for key, value in views.port(port).items() if key in PATCHABLE}
     after = patch.apply(before, operations)
-    schemas.check({**after, "address": after.get("address")}, schemas.PORT)
+    schemas.check(after, schemas.PORT)
     changed = {field: after.get(field) for field in patch.root_fields(operations)
                if after.get(field) != before.get(field)}
     new_node = node
