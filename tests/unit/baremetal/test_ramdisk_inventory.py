@@ -145,3 +145,9 @@ def test_disks_lists_only_disks_in_name_order(machine):
                             capture_output=True, text=True, check=True)
 
     assert result.stdout.splitlines() == ["/dev/sda", "/dev/vda"]
+
+
+def test_the_api_accepts_the_inventory(machine):
+    from undercloud.baremetal import schemas
+
+    schemas.check({"inventory": inventory(machine)}, schemas.CONTINUE_INSPECTION)
