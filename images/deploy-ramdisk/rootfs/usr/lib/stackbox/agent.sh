@@ -49,7 +49,7 @@ inspect() {
             4??) say "inventory rejected: HTTP $status"; power "powering off" ;;
         esac
         tries=$((tries + 1))
-        [ $tries -lt $INSPECT_TRIES ] || power "powering off"
+        [ $tries -lt $INSPECT_TRIES ] || { say "no answer from $IPA_API_URL"; power "powering off"; }
         sleep 5
     done
     say "inventory posted"
