@@ -49,7 +49,10 @@ inspect() {
             4??) say "inventory rejected: HTTP $status"; power "powering off" ;;
         esac
         tries=$((tries + 1))
-        [ $tries -lt $INSPECT_TRIES ] || { say "no answer from $IPA_API_URL"; power "powering off"; }
+        if [ $tries -ge $INSPECT_TRIES ]; then
+            say "no answer from $IPA_API_URL"
+            power "powering off"
+        fi
         sleep 5
     done
     say "inventory posted"
