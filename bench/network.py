@@ -187,7 +187,10 @@ def main():
     root = os.geteuid() == 0
     with tempfile.TemporaryDirectory(prefix="stackbox-bench-network-", dir="/var/tmp") as data:
         undercloud = start(Path(data), SERVICES, {
+            # Unlimited quotas: the figures are about speed, not Neutron's default limits.
             "network": {"host": HOST, "report_interval": 1, "reconcile_interval": 5,
+                        "quota_network": -1, "quota_subnet": -1, "quota_port": -1,
+                        "quota_router": -1,
                         "agent_modes": ["l2", "dhcp", "l3", "metadata"] if root else []}})
         try:
             api = Api(undercloud)
