@@ -3,13 +3,15 @@ answers rpcapi.ConductorAPI, drives nodes through Ironic's state machine (flows/
 (drivers/ipmi.py) and the provisioning network (drivers/provisioning.py), and reconciles.
 
 Casts return at once: the work runs on the conductor's own threads, holding the node's
-reservation (locks.py), so heartbeats and calls are answered meanwhile. Every tick
+reservation (locks.py), so heartbeats and calls are answered meanwhile. The provisioning
+network starts when a flow first needs it, or at start when nodes are already using it. Every tick
 (heartbeat_interval) it records its Conductor row and fails waiting nodes whose time is up;
 every reconcile_interval it takes over dead conductors' nodes and lost requests; every
 power_sync_interval power_state follows the BMCs.
 """
 import logging
 import socket
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -18,7 +20,7 @@ from undercloud.baremetal import locks, states
 from undercloud.baremetal.drivers.provisioning import Provisioning, ProvisioningError
 from undercloud.baremetal.flows import (abort, agent, clean, deploy, inspect, nodes, power,
                                         recovery, validate, verify)
-from undercloud.baremetal.models import Conductor
+from undercloud.baremetal.models import Conductor, Node
 from undercloud.baremetal.rpcapi import (CONDUCTOR_TOPIC, InvalidParameterValue, InvalidState,
                                          NodeLocked)
 from undercloud.baremetal.interfaces import BOOT_DEVICES, DRIVER
@@ -38,6 +40,10 @@ VERB_FLOWS = {
     states.UNDEPLOY: (states.DELETING, deploy.undeploy),
 }
 BUSY_FLOWS = {state: flow for state, flow in VERB_FLOWS.values()}
+# Nodes in these states need the provisioning network (an active node's iPXE script sends
+# it to its disk when its BMC ignored the boot device).
+NETWORK_BOOT_STATES = (states.INSPECTING, states.INSPECT_WAIT, states.CLEANING,
+                       states.CLEAN_WAIT, states.DEPLOYING, states.DEPLOY_WAIT, states.ACTIVE)
 # A continue_inspection may meet the node still booting into inspect wait.
 INSPECTION_WAIT_SECONDS = 30.0
 
@@ -56,6 +62,7 @@ class BaremetalConductor(Manager):
         self._bmc_for = bmc_for or (lambda node: power.bmc_for(config, node))
         self.executor = executor or ThreadPoolExecutor(WORKERS, "baremetal-flow")
         self._provisioning_up = False
+        self._provisioning_lock = threading.Lock()
         self._started = False
         self._reconciled_at = 0.0
         self._synced_at = 0.0
@@ -95,10 +102,12 @@ class BaremetalConductor(Manager):
             LOG.exception("node %s: could not record the failure", node_id)
 
     def ensure_provisioning(self) -> None:
-        """Start the provisioning network if it is not up (ProvisioningError if it can't)."""
-        if not self._provisioning_up:
-            self.provisioning.start()
-            self._provisioning_up = True
+        """Start the provisioning network if it is not up (ProvisioningError if it can't).
+        Once: a start clears half-done downloads, which a running deploy may own."""
+        with self._provisioning_lock:
+            if not self._provisioning_up:
+                self.provisioning.start()
+                self._provisioning_up = True
 
     # ---- the loop ---------------------------------------------------------------------------
 
@@ -113,7 +122,9 @@ class BaremetalConductor(Manager):
         recovery.check_timeouts(self)
         if time.monotonic() - self._reconciled_at >= self.reconcile_every:
             self._reconciled_at = time.monotonic()
-            self._start_provisioning()
+            if not self._provisioning_up and Node.select().where(
+                    Node.provision_state.in_(NETWORK_BOOT_STATES)).exists():
+                self._start_provisioning()
             recovery.take_over(self, recovery.dead_hosts(self.host, 6 * self.reconcile_interval))
             recovery.lost_requests(self, BUSY_FLOWS)
         if time.monotonic() - self._synced_at >= self.power_sync_every and \
@@ -134,18 +145,22 @@ class BaremetalConductor(Manager):
         try:
             self.ensure_provisioning()
         except ProvisioningError as exc:
-            LOG.error("the provisioning network is not up: %s; inspection, cleaning and "
-                      "deploys fail until it is (power works)", exc)
+            LOG.error("the provisioning network is not up: %s; nodes cannot boot over the "
+                      "network until it is (power works)", exc)
 
     def sync_power_states(self) -> None:
         """power_state follows each BMC, a few nodes at a time."""
         node_ids = power.nodes_to_sync()
         with ThreadPoolExecutor(min(8, len(node_ids) or 1), "baremetal-sync") as pool:
-            for future in [pool.submit(power.sync, self, node_id) for node_id in node_ids]:
+            for future in [pool.submit(self._sync_one, node_id) for node_id in node_ids]:
                 try:
                     future.result()
                 except Exception:
                     LOG.exception("power sync failed")
+
+    def _sync_one(self, node_id: str) -> None:
+        if not self.stopping.is_set():
+            power.sync(self, node_id)
 
     def run(self):
         try:

@@ -82,6 +82,14 @@ ACTIONS = {"power_state": power_state, "set_power": set_power, "boot_device": bo
            "set_boot_device": set_boot_device}
 
 
+def log_out(bmc: Suite3Command) -> None:
+    """Close the session: BMCs hold only a few at a time (best effort, within the deadline)."""
+    try:
+        bmc.ipmi_session.logout()
+    except (Exception, Deadline):
+        pass
+
+
 def kind_of(message: str) -> str:
     lowered = message.lower()
     if any(word in lowered for word in AUTH_WORDS):
@@ -100,7 +108,11 @@ def run(request: dict) -> dict:
     try:
         bmc = Suite3Command(request["address"], int(request["port"]), request["username"],
                             request["password"])
-        return {"result": ACTIONS[request["action"]](bmc, **request.get("args", {}))}
+        try:
+            result = ACTIONS[request["action"]](bmc, **request.get("args", {}))
+        finally:
+            log_out(bmc)
+        return {"result": result}
     except Deadline:
         return {"error": f"no answer within {request['timeout']:g} s", "kind": "unreachable"}
     except (pyghmi_exceptions.PyghmiException, OSError, ValueError, AssertionError) as exc:

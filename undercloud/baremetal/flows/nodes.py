@@ -25,7 +25,10 @@ def get(node_id: str) -> Node:
 def move(node_id: str, from_state: str, event: str, **changes) -> str | None:
     """Apply the conductor's event to the node if it is still in from_state, with other
     column changes in the same UPDATE. Returns the new state, or None when the node left
-    from_state meanwhile (an abort, a delete): the flow then stops."""
+    from_state meanwhile (an abort, a delete): the flow then stops.
+
+    A stable, failed or waiting state ends the flow's work, so its reservation goes in the
+    same UPDATE: nobody sees the node settled yet locked."""
     node = Node.get_or_none(Node.id == node_id)
     if node is None or node.provision_state != from_state:
         return None
@@ -34,6 +37,8 @@ def move(node_id: str, from_state: str, event: str, **changes) -> str | None:
     changes.update(provision_state=new, provision_updated_at=now, updated_at=now,
                    target_provision_state=None if new in SETTLED
                    else node.target_provision_state)
+    if new in SETTLED + states.WAITING:
+        changes["reservation"] = None
     with db.transaction():
         moved = Node.update(**changes).where(Node.id == node_id,
                                              Node.provision_state == from_state).execute()

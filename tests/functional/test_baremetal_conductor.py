@@ -1,0 +1,287 @@
+"""The bare-metal conductor against real BMC emulators on 127.0.0.1, driven with the real
+`openstack baremetal` CLI: power follows what `ipmitool` says, wrong credentials and silent
+BMCs end in enroll with a clear last_error, and a node that never calls back ends in deploy
+failed, powered off. No VMs: the lab's BMC (undercloud/lab/bmc.py) drives a domain of
+libvirt's in-memory test driver, and a bare pyghmi BMC stands in for virtualbmc.
+
+The deploy test needs root (the conductor makes a provisioning bridge and runs dnsmasq)."""
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.baremetal_lab import baremetal_settings, free_network, suffix, wait_for
+from tests.fixtures.undercloud import free_port, start
+from undercloud.baremetal.drivers import ipmi
+from undercloud.lab import bmcs
+
+pytestmark = [pytest.mark.functional, pytest.mark.clients, pytest.mark.timeout(900)]
+
+CALLBACK_TIMEOUT = 15
+POWER_SYNC = 3
+# Every BMC password the module uses, searched for at the end.
+PASSWORDS = []
+# pyghmi's BMC as virtualbmc runs it: it answers any cipher suite proposal with suite 3.
+PLAIN_BMC = """
+import json, sys
+from pyghmi.ipmi import bmc
+
+class PlainBmc(bmc.Bmc):
+    power = "on"
+    device = "default"
+    def get_power_state(self): return self.power
+    def power_on(self): self.power = "on"
+    def power_off(self): self.power = "off"
+    def power_shutdown(self): self.power = "off"
+    def power_reset(self): pass
+    def get_boot_device(self): return self.device
+    def set_boot_device(self, device): self.device = device
+
+settings = json.load(sys.stdin)
+PlainBmc({settings["username"]: settings["password"]}, port=settings["port"],
+         address="127.0.0.1").listen()
+"""
+
+
+class Bmc:
+    """A BMC process on 127.0.0.1 and ipmitool pointed at it."""
+
+    def __init__(self, port: int, password: str, stop):
+        self.port, self.password, self.stop = port, password, stop
+
+    def ipmitool(self, *args, password=None):
+        return subprocess.run(["ipmitool", "-I", "lanplus", "-H", "127.0.0.1", "-p",
+                               str(self.port), "-U", "admin", "-P", password or self.password,
+                               *args], capture_output=True, text=True, timeout=60)
+
+    def power(self) -> str:
+        result = self.ipmitool("power", "status")
+        assert result.returncode == 0, result.stderr
+        return "power on" if result.stdout.strip().endswith("on") else "power off"
+
+
+def _free_udp_port() -> int:
+    while True:
+        port = free_port()
+        if bmcs.port_is_free("127.0.0.1", port):
+            return port
+
+
+@pytest.fixture(scope="module")
+def bmc_factory(tmp_path_factory):
+    """Start BMCs: kind "lab" (bmc.py over a libvirt test-driver domain) or "plain"."""
+    folder = tmp_path_factory.mktemp("bmcs")
+    stops = []
+
+    def make(kind: str = "lab") -> Bmc:
+        port, password = _free_udp_port(), f"pw-{secrets.token_hex(8)}"
+        PASSWORDS.append(password)
+        if kind == "lab":
+            config = str(folder / f"bmc-{port}.json")
+            pid = bmcs.start(f"node-{port}", {"type": "libvirt", "uri": "test:///default",
+                                              "domain": "test"}, "127.0.0.1", port, "admin",
+                             password, config, str(folder / f"bmc-{port}.log"))
+            stop = lambda: bmcs.stop(pid, config)  # noqa: E731
+        else:
+            process = subprocess.Popen([sys.executable, "-c", PLAIN_BMC], stdin=subprocess.PIPE,
+                                       text=True, start_new_session=True)
+            process.stdin.write(json.dumps({"port": port, "username": "admin",
+                                            "password": password}))
+            process.stdin.close()
+            wait_for(lambda: bmcs.answers("127.0.0.1", port), 30, 0.2, "the plain BMC")
+            stop = lambda: (process.send_signal(signal.SIGTERM), process.wait(10))  # noqa
+        stops.append(stop)
+        return Bmc(port, password, stop)
+    yield make
+    for stop in stops:
+        stop()
+
+
+@pytest.fixture(scope="module")
+def undercloud(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("undercloud")
+    ramdisk = data_dir / "fake-ramdisk"
+    ramdisk.mkdir()
+    for name in ("vmlinuz", "initrd.img"):   # never booted: the machines are in memory
+        (ramdisk / name).write_bytes(b"not a kernel")
+    settings = baremetal_settings(
+        f"sbxcd{suffix()}", free_network(), deploy_kernel=str(ramdisk / "vmlinuz"),
+        deploy_ramdisk=str(ramdisk / "initrd.img"), deploy_callback_timeout=CALLBACK_TIMEOUT,
+        automated_clean=False, ipmi_timeout=2, ipmi_retries=1,
+        power_sync_interval=POWER_SYNC, heartbeat_interval=1)
+    serve = start(data_dir, ["identity", "image", "baremetal"], {"baremetal": settings})
+    yield serve
+    serve.stop()
+
+
+@pytest.fixture(scope="module")
+def outputs():
+    """Everything the CLI printed, searched for passwords by the last test."""
+    return []
+
+
+@pytest.fixture
+def cli(undercloud, clients_venv, outputs):
+    def run(*args, check=True):
+        command = [str(clients_venv / "bin" / "openstack"), *args]
+        if {"list", "show", "create"} & set(args[:3]) and "-f" not in args:
+            command += ["-f", "json"]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=180,
+                                env=undercloud.client_env())
+        outputs.append(result.stdout + result.stderr)
+        if check:
+            assert result.returncode == 0, f"openstack {' '.join(args)}:\n{result.stderr}"
+        output = result.stdout.strip()
+        return json.loads(output) if output.startswith(("[", "{")) else output
+    return run
+
+
+def _node(cli, bmc: Bmc, password: str | None = None, port: int | None = None) -> dict:
+    if password:
+        PASSWORDS.append(password)
+    node = cli("baremetal", "node", "create", "--driver", "ipmi",
+               "--name", f"cd-{secrets.token_hex(3)}",
+               "--driver-info", "ipmi_address=127.0.0.1",
+               "--driver-info", f"ipmi_port={port or bmc.port}",
+               "--driver-info", "ipmi_username=admin",
+               "--driver-info", f"ipmi_password={password or bmc.password}")
+    mac = "52:54:00:" + ":".join(secrets.token_hex(1) for _ in range(3))
+    cli("baremetal", "port", "create", mac, "--node", node["uuid"])
+    return node
+
+
+def _wait_state(cli, node: dict, state: str, timeout: float = 120) -> dict:
+    def reached():
+        shown = cli("baremetal", "node", "show", node["uuid"])
+        return shown if shown["provision_state"] == state else None
+    return wait_for(reached, timeout, 0.5, f"node {node['uuid']} in {state}")
+
+
+def _wait_power(cli, node: dict, power: str, timeout: float = 60) -> dict:
+    def reached():
+        shown = cli("baremetal", "node", "show", node["uuid"])
+        return shown if shown["power_state"] == power and \
+            shown["target_power_state"] is None else None
+    return wait_for(reached, timeout, 0.5, f"node {node['uuid']} at {power}")
+
+
+def test_manage_and_power_agree_with_ipmitool(cli, bmc_factory):
+    bmc = bmc_factory("lab")
+    node = _node(cli, bmc)
+    cli("baremetal", "node", "manage", node["uuid"])
+    shown = _wait_state(cli, node, "manageable")
+    assert shown["power_state"] == bmc.power() == "power on"
+    assert shown["last_error"] is None and shown["reservation"] is None
+    cli("baremetal", "node", "power", "off", node["uuid"])
+    assert _wait_power(cli, node, "power off")["last_error"] is None
+    assert bmc.power() == "power off"
+    cli("baremetal", "node", "power", "on", node["uuid"])
+    _wait_power(cli, node, "power on")
+    assert bmc.power() == "power on"
+    # Behind the cloud's back: the periodic sync brings the API in line with the BMC.
+    assert bmc.ipmitool("power", "off").returncode == 0
+    _wait_power(cli, node, "power off", timeout=10 * POWER_SYNC)
+
+
+def test_boot_device_reaches_the_bmc(cli, bmc_factory):
+    bmc = bmc_factory("lab")
+    node = _node(cli, bmc)
+    cli("baremetal", "node", "manage", node["uuid"])
+    _wait_state(cli, node, "manageable")
+    cli("baremetal", "node", "boot", "device", "set", node["uuid"], "disk", "--persistent")
+    assert "Boot Device Selector : Force Boot from default Hard-Drive" in \
+        bmc.ipmitool("chassis", "bootparam", "get", "5").stdout
+    shown = cli("baremetal", "node", "boot", "device", "show", node["uuid"], "-f", "json")
+    assert shown == {"boot_device": "disk", "persistent": True}
+
+
+def test_a_bmc_that_answers_suite_3_to_every_proposal_is_managed(cli, bmc_factory):
+    bmc = bmc_factory("plain")
+    node = _node(cli, bmc)
+    cli("baremetal", "node", "manage", node["uuid"])
+    shown = _wait_state(cli, node, "manageable")
+    assert shown["power_state"] == bmc.power() == "power on"
+
+
+def test_wrong_password_leaves_the_node_in_enroll_with_a_clear_error(cli, bmc_factory):
+    bmc = bmc_factory("lab")
+    node = _node(cli, bmc, password=f"wrong-{secrets.token_hex(6)}")
+    cli("baremetal", "node", "manage", node["uuid"])
+    shown = _wait_state(cli, node, "enroll")
+    assert shown["last_error"].startswith(
+        f"Failed to validate power driver interface for node {node['uuid']}: the BMC at "
+        f"127.0.0.1:{bmc.port} rejected the credentials of user 'admin'")
+
+
+def test_a_silent_bmc_does_not_hold_up_another(bmc_factory):
+    bmc = bmc_factory("lab")
+    silent = ipmi.Bmc("127.0.0.1", _free_udp_port(), "admin", "whatever", timeout=2, retries=1)
+    outcome = []
+    waiting = threading.Thread(target=lambda: outcome.append(_error(silent.power_state)))
+    waiting.start()
+    try:
+        answered = ipmi.Bmc("127.0.0.1", bmc.port, "admin", bmc.password, timeout=2,
+                            retries=1).power_state()
+        assert waiting.is_alive(), "the silent BMC's call should still be waiting"
+    finally:
+        waiting.join()
+    assert answered == bmc.power()
+    assert outcome == ["unreachable"]
+
+
+def _error(call) -> str | None:
+    try:
+        call()
+    except ipmi.IpmiError as exc:
+        return exc.kind
+    return None
+
+
+def test_a_silent_bmc_fails_within_seconds(cli):
+    node = _node(cli, None, password="whatever", port=_free_udp_port())
+    cli("baremetal", "node", "manage", node["uuid"])
+    shown = _wait_state(cli, node, "enroll", timeout=60)
+    assert "did not answer" in shown["last_error"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the provisioning network needs root")
+def test_a_node_that_never_calls_back_fails_deploy_powered_off(cli, bmc_factory, tmp_path):
+    bmc = bmc_factory("lab")
+    node = _node(cli, bmc)
+    cli("baremetal", "node", "manage", node["uuid"])
+    _wait_state(cli, node, "manageable")
+    cli("baremetal", "node", "provide", node["uuid"])
+    _wait_state(cli, node, "available")
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(b"\0" * 1024 * 1024)
+    image = cli("image", "create", "--disk-format", "raw", "--container-format", "bare",
+                "--file", str(disk), f"cd-image-{secrets.token_hex(3)}")
+    cli("baremetal", "node", "set", node["uuid"], "--instance-info",
+        f"image_source={image['id']}")
+    cli("baremetal", "node", "deploy", node["uuid"])
+    waiting = _wait_state(cli, node, "wait call-back")
+    assert waiting["power_state"] == bmc.power() == "power on"
+    failed = _wait_state(cli, node, "deploy failed", timeout=CALLBACK_TIMEOUT + 60)
+    assert failed["last_error"] == (f"Timeout reached while waiting for callback for node "
+                                    f"{node['uuid']}")
+    assert failed["power_state"] == bmc.power() == "power off"
+
+
+def test_no_password_in_logs_or_api_output(undercloud, outputs):
+    """Last: every password this module used, searched in the CLI's output and in every
+    file of the cloud (logs, database, provisioning folders)."""
+    assert len(PASSWORDS) >= 5
+    text = "\n".join(outputs)
+    files = [path for path in Path(undercloud.data_dir).rglob("*") if path.is_file()]
+    contents = [path.read_bytes() for path in files]
+    for password in PASSWORDS:
+        assert password not in text
+        leaks = [str(path) for path, content in zip(files, contents)
+                 if password.encode() in content]
+        assert not leaks, f"a BMC password is in {leaks}"
