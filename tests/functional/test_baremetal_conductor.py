@@ -5,6 +5,8 @@ failed, powered off. No VMs: the lab's BMC (undercloud/lab/bmc.py) drives a doma
 libvirt's in-memory test driver, and a bare pyghmi BMC stands in for virtualbmc.
 
 The deploy test needs root (the conductor makes a provisioning bridge and runs dnsmasq)."""
+import hashlib
+import http.client
 import json
 import os
 import secrets
@@ -12,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -153,7 +156,7 @@ def _node(cli, bmc: Bmc, password: str | None = None, port: int | None = None) -
                "--driver-info", f"ipmi_password={password or bmc.password}")
     mac = "52:54:00:" + ":".join(secrets.token_hex(1) for _ in range(3))
     cli("baremetal", "port", "create", mac, "--node", node["uuid"])
-    return node
+    return {**node, "mac": mac}
 
 
 def _wait_state(cli, node: dict, state: str, timeout: float = 120) -> dict:
@@ -271,6 +274,113 @@ def test_a_node_that_never_calls_back_fails_deploy_powered_off(cli, bmc_factory,
     assert failed["last_error"] == (f"Timeout reached while waiting for callback for node "
                                     f"{node['uuid']}")
     assert failed["power_state"] == bmc.power() == "power off"
+
+
+class Ramdisk:
+    """The deploy/discovery ramdisk's side of the contract (rpcapi.py), spoken as its agent
+    does: no Keystone token, the agent token from lookup."""
+
+    def __init__(self, undercloud):
+        self.endpoint = urllib.parse.urlsplit(undercloud.endpoint("baremetal"))
+        self.token = None
+
+    def _send(self, method: str, path: str, body=None):
+        connection = http.client.HTTPConnection(self.endpoint.hostname, self.endpoint.port,
+                                                timeout=60)
+        connection.request(method, path, json.dumps(body) if body is not None else None,
+                           {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        data = response.read()
+        connection.close()
+        return response.status, json.loads(data) if data else None
+
+    def lookup(self, mac: str) -> str:
+        status, answer = self._send("GET", f"/v1/lookup?addresses={mac}")
+        assert status == 200, answer
+        self.token = answer["config"]["agent_token"]
+        return answer["node"]["uuid"]
+
+    def heartbeat(self, node_id: str, result=None):
+        status, answer = self._send("POST", f"/v1/heartbeat/{node_id}", {
+            "agent_token": self.token, "agent_version": "test", "callback_url": "",
+            "command_result": result})
+        assert status == 202, answer
+        return answer["command"]
+
+    def inventory(self, inventory: dict) -> str:
+        status, answer = self._send("POST", "/v1/continue_inspection",
+                                    {"inventory": inventory})
+        assert status == 202, answer
+        return answer["uuid"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the provisioning network needs root")
+def test_inspection_records_what_the_ramdisk_reports(cli, bmc_factory, undercloud):
+    bmc = bmc_factory("lab")
+    node = _node(cli, bmc)
+    mac = node["mac"]
+    cli("baremetal", "node", "manage", node["uuid"])
+    _wait_state(cli, node, "manageable")
+    cli("baremetal", "node", "inspect", node["uuid"])
+    assert _wait_state(cli, node, "inspect wait")["power_state"] == bmc.power() == "power on"
+    other_mac = "52:54:00:" + ":".join(secrets.token_hex(1) for _ in range(3))
+    assert Ramdisk(undercloud).inventory({
+        "cpu": {"count": 2, "architecture": "x86_64"},
+        "memory": {"total": 1 << 31, "physical_mb": 2048},
+        "disks": [{"name": "/dev/vda", "size": 20 * 1024 ** 3}],
+        "interfaces": [{"name": "eth0", "mac_address": mac},
+                       {"name": "eth1", "mac_address": other_mac}],
+        "boot": {"current_boot_mode": "bios", "pxe_interface": mac}}) == node["uuid"]
+    shown = _wait_state(cli, node, "manageable")
+    assert {key: shown["properties"][key] for key in ("cpus", "memory_mb", "local_gb",
+                                                      "cpu_arch")} == {
+        "cpus": 2, "memory_mb": 2048, "local_gb": 19, "cpu_arch": "x86_64"}
+    assert shown["power_state"] == bmc.power() == "power off"
+    ports = cli("baremetal", "port", "list", "--node", node["uuid"])
+    assert {port["address"] for port in ports} == {mac, other_mac}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the provisioning network needs root")
+def test_a_ramdisk_that_writes_the_image_makes_the_node_active(cli, bmc_factory, undercloud,
+                                                                tmp_path):
+    bmc = bmc_factory("lab")
+    node = _node(cli, bmc)
+    mac = node["mac"]
+    cli("baremetal", "node", "manage", node["uuid"])
+    _wait_state(cli, node, "manageable")
+    cli("baremetal", "node", "provide", node["uuid"])
+    _wait_state(cli, node, "available")
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(b"\0" * 1024 * 1024)
+    image = cli("image", "create", "--disk-format", "raw", "--container-format", "bare",
+                "--file", str(disk), f"cd-image-{secrets.token_hex(3)}")
+    cli("baremetal", "node", "set", node["uuid"], "--instance-info",
+        f"image_source={image['id']}")
+    cli("baremetal", "node", "deploy", node["uuid"])
+    _wait_state(cli, node, "wait call-back")
+    ramdisk = Ramdisk(undercloud)
+    assert ramdisk.lookup(mac) == node["uuid"]
+    command = ramdisk.heartbeat(node["uuid"])
+    assert command["name"] == "write_image"
+    assert command["params"]["checksum"] == hashlib.sha256(disk.read_bytes()).hexdigest()
+    assert ramdisk.heartbeat(node["uuid"], {"name": "write_image",
+                                            "status": "SUCCEEDED"}) is None
+    shown = _wait_state(cli, node, "active")
+    assert shown["power_state"] == bmc.power() == "power on"
+    assert "Force Boot from default Hard-Drive" in \
+        bmc.ipmitool("chassis", "bootparam", "get", "5").stdout
+    assert shown["instance_info"]["image_source"] == image["id"]
+    # Undeploy cleans: the ramdisk boots again, with a new agent token, and erases.
+    cli("baremetal", "node", "set", node["uuid"], "--automated-clean")
+    cli("baremetal", "node", "undeploy", node["uuid"])
+    shown = _wait_state(cli, node, "clean wait")
+    assert shown["instance_info"] == {} and shown["power_state"] == bmc.power() == "power on"
+    ramdisk = Ramdisk(undercloud)
+    assert ramdisk.lookup(mac) == node["uuid"]
+    assert ramdisk.heartbeat(node["uuid"]) == {"name": "erase_devices", "params": {}}
+    ramdisk.heartbeat(node["uuid"], {"name": "erase_devices", "status": "SUCCEEDED"})
+    shown = _wait_state(cli, node, "available")
+    assert shown["power_state"] == bmc.power() == "power off"
 
 
 def test_no_password_in_logs_or_api_output(undercloud, outputs):

@@ -44,8 +44,9 @@ BUSY_FLOWS = {state: flow for state, flow in VERB_FLOWS.values()}
 # it to its disk when its BMC ignored the boot device).
 NETWORK_BOOT_STATES = (states.INSPECTING, states.INSPECT_WAIT, states.CLEANING,
                        states.CLEAN_WAIT, states.DEPLOYING, states.DEPLOY_WAIT, states.ACTIVE)
-# A continue_inspection may meet the node still booting into inspect wait.
-INSPECTION_WAIT_SECONDS = 30.0
+# A continue_inspection may meet the node still booting into inspect wait (within the
+# API's call timeout).
+INSPECTION_WAIT_SECONDS = 20.0
 
 
 class BaremetalConductor(Manager):

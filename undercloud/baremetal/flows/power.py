@@ -2,7 +2,8 @@
 moves, and the periodic sync that makes power_state follow the BMC."""
 import logging
 
-from undercloud.baremetal import driverinfo, locks, states
+from undercloud import db
+from undercloud.baremetal import driverinfo, states
 from undercloud.baremetal.drivers.ipmi import Bmc, IpmiError
 from undercloud.baremetal.flows import nodes
 from undercloud.baremetal.models import Node
@@ -84,24 +85,27 @@ def change_requested(conductor, node_id: str, target: str, timeout: int | None) 
 
 
 def sync(conductor, node_id: str) -> None:
-    """Read one node's power state from its BMC and record it; skipped when held."""
-    if not locks.try_reserve(node_id, conductor.host):
+    """Read one node's power state from its BMC and record it. No reservation, so users are
+    never turned away by a sync: the record changes only if nobody holds the node and its
+    power_state is still what was read before asking the BMC."""
+    node = nodes.get(node_id)
+    if node.maintenance or node.reservation or node.provision_state in NOT_SYNCED:
         return
     try:
-        node = nodes.get(node_id)
-        if node.maintenance or node.provision_state in NOT_SYNCED:
-            return
-        try:
-            actual = conductor.bmc_for(node).power_state()
-        except IpmiError as exc:
-            LOG.warning("node %s: power sync failed: %s", node_id, exc)
-            return
-        if actual != node.power_state:
-            LOG.info("node %s: power state %s -> %s (as the BMC reports)", node_id,
-                     node.power_state, actual)
-            nodes.set_fields(node_id, power_state=actual)
-    finally:
-        locks.release(node_id, conductor.host)
+        actual = conductor.bmc_for(node).power_state()
+    except IpmiError as exc:
+        LOG.warning("node %s: power sync failed: %s", node_id, exc)
+        return
+    if actual == node.power_state:
+        return
+    unchanged = Node.power_state.is_null() if node.power_state is None \
+        else Node.power_state == node.power_state
+    with db.transaction():
+        recorded = Node.update(power_state=actual, updated_at=db.utcnow()).where(
+            Node.id == node_id, Node.reservation.is_null(), unchanged).execute()
+    if recorded:
+        LOG.info("node %s: power state %s -> %s (as the BMC reports)", node_id,
+                 node.power_state, actual)
 
 
 def nodes_to_sync() -> list[str]:
