@@ -120,6 +120,7 @@ class BaremetalConductor(Manager):
                             "can be retried", ", ".join(failed))
             self._started = True
         self._heartbeat()
+        agent.act_on_results(self)
         recovery.check_timeouts(self)
         if time.monotonic() - self._reconciled_at >= self.reconcile_every:
             self._reconciled_at = time.monotonic()

@@ -65,13 +65,17 @@ def _locked(query):
         else query
 
 
-def note(node_id: str, drop: tuple[str, ...] = (), **values) -> dict:
+def note(node_id: str, drop: tuple[str, ...] = (), only_if: dict | None = None,
+         **values) -> dict | None:
     """Write keys into driver_internal_info (and drop others) in one transaction, so a key
-    the API writes meanwhile (the agent token's hash) survives; returns the result."""
+    the API writes meanwhile (the agent token's hash) survives; with only_if, only while
+    those keys still hold those values. Returns the result, or None when only_if failed."""
     with db.transaction():
         node = _locked(Node.select(Node.driver_internal_info).where(Node.id == node_id)).get()
-        internal = {key: value for key, value in (node.driver_internal_info or {}).items()
-                    if key not in drop}
+        current = node.driver_internal_info or {}
+        if any(current.get(key) != value for key, value in (only_if or {}).items()):
+            return None
+        internal = {key: value for key, value in current.items() if key not in drop}
         internal.update(values)
         Node.update(driver_internal_info=internal).where(Node.id == node_id).execute()
     return internal

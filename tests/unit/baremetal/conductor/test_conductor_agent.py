@@ -1,6 +1,7 @@
 """The ramdisk's heartbeats through the conductor: the next command per state, what a result
 does, and repeated heartbeats that never run a finished step again."""
 from undercloud.baremetal import states
+from undercloud.baremetal.models import Node
 from tests.unit.baremetal.conductor.fakes import IMAGE, make_node, reload
 
 DEPLOY_NOTES = {"deploy_image": {**IMAGE, "target_disk": "/dev/vda"}}
@@ -72,3 +73,30 @@ def test_heartbeat_of_a_node_held_elsewhere_waits_for_the_next_one(conductor):
 def test_heartbeat_outside_a_wait_state_gets_no_command(conductor):
     node = make_node(states.ACTIVE)
     assert _beat(conductor, node) is None
+
+
+def test_a_result_reported_while_the_node_is_held_is_not_lost(conductor):
+    node = make_node(states.CLEAN_WAIT, states.AVAILABLE)
+    _beat(conductor, node)
+    set_reservation(node, "other-host")
+    assert _beat(conductor, node, {"name": "erase_devices", "status": "SUCCEEDED"}) is None
+    assert reload(node).provision_state == "clean wait"
+    set_reservation(node, None)
+    assert _beat(conductor, node) is None
+    assert reload(node).provision_state == "available"
+
+
+def test_the_conductor_acts_on_a_result_no_heartbeat_could(conductor):
+    node = make_node(states.DEPLOY_WAIT, states.ACTIVE, driver_internal_info=DEPLOY_NOTES)
+    _beat(conductor, node)
+    set_reservation(node, "other-host")
+    _beat(conductor, node, {"name": "write_image", "status": "FAILED", "error": "bad sum"})
+    set_reservation(node, None)
+    conductor.reconcile()
+    node = reload(node)
+    assert node.provision_state == "deploy failed"
+    assert node.last_error == f"Deploy step write_image failed on node {node.id}: bad sum"
+
+
+def set_reservation(node, host):
+    Node.update(reservation=host).where(Node.id == node.id).execute()
