@@ -1,6 +1,7 @@
 """Node reservations: the conductor working on a node writes its host into Node.reservation,
 only where nobody holds it (one atomic UPDATE), and clears it when done. The API answers 409
-NodeLocked meanwhile. A reservation whose conductor died is released at its next start.
+NodeLocked meanwhile. A dead conductor's reservations are released by the conductor that
+starts next (flows/recovery.py).
 """
 import contextlib
 import time
@@ -47,12 +48,3 @@ def reserved(node_id: str, host: str, wait: float = WAIT_SECONDS):
     finally:
         release(node_id, host)
 
-
-def release_all(host: str) -> list[str]:
-    """Release every reservation `host` holds (it just started: they are a dead run's);
-    returns the node ids."""
-    with db.transaction():
-        ids = [row.id for row in Node.select(Node.id).where(Node.reservation == host)]
-        if ids:
-            Node.update(reservation=None).where(Node.id.in_(ids)).execute()
-    return ids
