@@ -106,19 +106,21 @@ def _write(paths: Paths, hosts: str, opts: str) -> bool:
 
 
 def ensure(paths: Paths, command: list[str], hosts: str, opts: str) -> None:
-    """Make dnsmasq run `command` with these files: start it, reload it (SIGHUP) when only
-    the files changed, restart it when the command line did."""
+    """Make dnsmasq run `command` with these files, (re)starting it when they changed.
+
+    Never SIGHUP: dnsmasq 2.90 (Debian 12) dies silently when it re-reads a hosts file whose
+    "mac,set:tag" line matches a current lease, which every second boot here would hit. A
+    restart keeps the leases (they live in the lease file) and takes milliseconds.
+    """
     os.makedirs(paths.folder, mode=0o755, exist_ok=True)
     os.chmod(paths.folder, 0o755)
     changed = _write(paths, hosts, opts)
     current = running_argv(paths.folder)
-    if current and current[1] == command:
-        if changed:
-            LOG.info("provisioning dnsmasq: nodes changed; reloading (pid %d)", current[0])
-            os.kill(current[0], signal.SIGHUP)
+    if current and current[1] == command and not changed:
         return
     if current:
-        LOG.info("provisioning dnsmasq: its settings changed; restarting (pid %d)", current[0])
+        LOG.info("provisioning dnsmasq: %s changed; restarting (pid %d)",
+                 "its nodes" if current[1] == command else "its settings", current[0])
         _stop(current[0])
     result = subprocess.run(command, capture_output=True, text=True, timeout=30)
     if result.returncode != 0:
@@ -128,12 +130,12 @@ def ensure(paths: Paths, command: list[str], hosts: str, opts: str) -> None:
     LOG.info("provisioning dnsmasq started (pid %s)", started and started[0])
 
 
-def reload(paths: Paths, hosts: str, opts: str) -> None:
-    """New files for the running dnsmasq; it re-reads them on SIGHUP (never a restart)."""
-    current = running_argv(paths.folder)
-    if _write(paths, hosts, opts) and current:
-        LOG.info("provisioning dnsmasq: nodes changed; reloading (pid %d)", current[0])
-        os.kill(current[0], signal.SIGHUP)
+def reload(paths: Paths, command: list[str], hosts: str, opts: str) -> None:
+    """New node files for the running dnsmasq (a restart: see ensure)."""
+    if running_argv(paths.folder):
+        ensure(paths, command, hosts, opts)
+    else:
+        _write(paths, hosts, opts)
 
 
 def stop(paths: Paths) -> None:

@@ -186,7 +186,7 @@ class Provisioning:
         """Scripts first, then dnsmasq: a node that DHCPs at once finds its script."""
         self._write_scripts(boots)
         write_atomic(self.boots_path, json.dumps(boots, indent=1, sort_keys=True))
-        dnsmasq.reload(self.dnsmasq_paths, dnsmasq.hosts_text(boots),
+        dnsmasq.reload(self.dnsmasq_paths, self._dnsmasq_argv(), dnsmasq.hosts_text(boots),
                        dnsmasq.opts_text(boots, self.agent_url))
 
     def _write_scripts(self, boots: dict[str, dict]) -> None:

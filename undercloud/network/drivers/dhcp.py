@@ -2,7 +2,8 @@
 
 Addresses come only from the hosts file (static mode), so a guest gets exactly its port's
 address. A change of hosts or options rewrites the files and sends SIGHUP to that network's
-dnsmasq alone; a change of subnets (its command line) restarts it. Files live in
+dnsmasq alone (or restarts it, when per-port option tags are in play: see ensure); a change of
+subnets (its command line) restarts it. Files live in
 DATA_DIR/network/dhcp/<network>/; the pid file there is how a later agent finds it again.
 """
 import ipaddress
@@ -227,7 +228,10 @@ def ensure(network_id: str, folder: str, command: list[str], hosts: str, opts: s
             write_atomic(path, text, mode=0o644)
             changed = True
     current = running_argv(folder)
-    if current and current[1] == command:
+    # dnsmasq 2.90 (Debian 12) dies on SIGHUP when a "set:" host line matches a current lease;
+    # networks with per-port options (tagged lines) restart instead.
+    tagged = ",set:" in hosts
+    if current and current[1] == command and not (changed and tagged):
         if changed:
             LOG.info("network %s: DHCP hosts or options changed; reloading dnsmasq (pid %d)",
                      network_id, current[0])
@@ -240,8 +244,8 @@ def ensure(network_id: str, folder: str, command: list[str], hosts: str, opts: s
                     release(interface, server, address, mac)
         return
     if current:
-        LOG.info("network %s: subnets changed; restarting dnsmasq (pid %d)", network_id,
-                 current[0])
+        LOG.info("network %s: %s changed; restarting dnsmasq (pid %d)", network_id,
+                 "tagged hosts" if current[1] == command else "subnets", current[0])
         _stop(current[0])
     _forget_stale_leases(folder, hosts)
     result = subprocess.run(command, capture_output=True, text=True, timeout=30)
