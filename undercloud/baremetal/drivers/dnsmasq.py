@@ -9,12 +9,11 @@ hosts and options files and sends SIGHUP; only a changed command line restarts d
 import ipaddress
 import logging
 import os
-import signal
 import subprocess
-import time
 
-from undercloud.common.files import write_atomic
 from undercloud.baremetal.drivers import ipxe
+from undercloud.common.files import write_atomic
+from undercloud.common.process import terminate
 from undercloud.network.drivers.dhcp import Paths, running_argv
 
 LOG = logging.getLogger(__name__)
@@ -121,7 +120,7 @@ def ensure(paths: Paths, command: list[str], hosts: str, opts: str) -> None:
     if current:
         LOG.info("provisioning dnsmasq: %s changed; restarting (pid %d)",
                  "its nodes" if current[1] == command else "its settings", current[0])
-        _stop(current[0])
+        terminate(current[0], STOP_SECONDS)
     result = subprocess.run(command, capture_output=True, text=True, timeout=30)
     if result.returncode != 0:
         raise DnsmasqError(f"the provisioning network's dnsmasq would not start: "
@@ -143,26 +142,6 @@ def stop(paths: Paths) -> None:
     current = running_argv(paths.folder)
     if current:
         LOG.info("stopping the provisioning dnsmasq (pid %d)", current[0])
-        _stop(current[0])
+        terminate(current[0], STOP_SECONDS)
 
 
-def _stop(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + STOP_SECONDS
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return
-        time.sleep(0.01)
-    os.kill(pid, signal.SIGKILL)
-
-
-def _alive(pid: int) -> bool:
-    """True while the process exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as stream:
-            return stream.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False

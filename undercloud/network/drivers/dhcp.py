@@ -20,6 +20,7 @@ import subprocess
 import time
 
 from undercloud.common.files import write_atomic
+from undercloud.common.process import is_alive, terminate
 
 LOG = logging.getLogger(__name__)
 DNSMASQ = "/usr/sbin/dnsmasq"
@@ -246,7 +247,7 @@ def ensure(network_id: str, folder: str, command: list[str], hosts: str, opts: s
     if current:
         LOG.info("network %s: %s changed; restarting dnsmasq (pid %d)", network_id,
                  "tagged hosts" if current[1] == command else "subnets", current[0])
-        _stop(current[0])
+        terminate(current[0], STOP_SECONDS)
     _forget_stale_leases(folder, hosts)
     result = subprocess.run(command, capture_output=True, text=True, timeout=30)
     if result.returncode != 0:
@@ -311,29 +312,7 @@ def stop(network_id: str, folder: str) -> None:
     current = running_argv(folder)
     if current:
         LOG.info("network %s: stopping dnsmasq (pid %d)", network_id, current[0])
-        _stop(current[0])
-
-
-def _stop(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + STOP_SECONDS
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return
-        time.sleep(0.005)
-    os.kill(pid, signal.SIGKILL)
-
-
-def _alive(pid: int) -> bool:
-    """True while the process exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as stream:
-            return stream.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+        terminate(current[0], STOP_SECONDS)
 
 
 def remove(folders: dict[str, str]) -> None:
@@ -351,7 +330,7 @@ def remove(folders: dict[str, str]) -> None:
                 pass
     deadline = time.monotonic() + STOP_SECONDS
     while stopping and time.monotonic() < deadline:
-        stopping = [pid for pid in stopping if _alive(pid)]
+        stopping = [pid for pid in stopping if is_alive(pid)]
         time.sleep(0.005 if stopping else 0)
     for pid in stopping:
         os.kill(pid, signal.SIGKILL)
