@@ -28,3 +28,12 @@ def write_secret(path: str, data: str | bytes):
 def read_text(path: str) -> str:
     with open(path) as stream:
         return stream.read().strip()
+
+
+def read_if_exists(path: str) -> str | None:
+    """The file's text, or None when there is no such file."""
+    try:
+        with open(path) as stream:
+            return stream.read()
+    except FileNotFoundError:
+        return None

@@ -12,7 +12,7 @@ import os
 import subprocess
 
 from undercloud.baremetal.drivers import ipxe
-from undercloud.common.files import write_atomic
+from undercloud.common.files import read_if_exists, write_atomic
 from undercloud.common.process import terminate
 from undercloud.network.drivers.dhcp import Paths, running_argv
 
@@ -86,19 +86,11 @@ def opts_text(boots: dict[str, dict], base_url: str) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def _read(path: str) -> str | None:
-    try:
-        with open(path) as stream:
-            return stream.read()
-    except FileNotFoundError:
-        return None
-
-
 def _write(paths: Paths, hosts: str, opts: str) -> bool:
     """Write the files that differ; True when one did."""
     changed = False
     for path, text in ((paths.hosts, hosts), (paths.opts, opts)):
-        if _read(path) != text:
+        if read_if_exists(path) != text:
             write_atomic(path, text, mode=0o644)
             changed = True
     return changed
@@ -143,5 +135,3 @@ def stop(paths: Paths) -> None:
     if current:
         LOG.info("stopping the provisioning dnsmasq (pid %d)", current[0])
         terminate(current[0], STOP_SECONDS)
-
-

@@ -15,7 +15,7 @@ import os
 import shutil
 import threading
 
-from undercloud.common.files import write_atomic
+from undercloud.common.files import read_if_exists, write_atomic
 from undercloud.common.logging import log_file
 from undercloud.compute.images import ImageClient
 from undercloud.baremetal.drivers import bridge, dnsmasq, ipxe
@@ -34,6 +34,8 @@ class ProvisioningError(Exception):
 
 
 @contextlib.contextmanager
+
+
 def _reported():
     """The drivers' own errors, as the one error the conductor handles."""
     try:
@@ -198,7 +200,7 @@ class Provisioning:
                                                         boot["node"], mac)
         for name, text in wanted.items():
             path = os.path.join(folder, name)
-            if _read(path) != text:
+            if read_if_exists(path) != text:
                 write_atomic(path, text, mode=0o644)
         for name in set(os.listdir(folder)) - set(wanted):
             if name.endswith(".ipxe"):
@@ -227,11 +229,3 @@ def _macs(node_id: str, macs: list[str]) -> list[str]:
         raise ProvisioningError(f"node {node_id}: {', '.join(wrong)} is not a MAC address "
                                 f"like 52:54:00:12:34:56")
     return sorted(set(found))
-
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path) as stream:
-            return stream.read()
-    except FileNotFoundError:
-        return None

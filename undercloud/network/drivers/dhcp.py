@@ -19,7 +19,7 @@ import struct
 import subprocess
 import time
 
-from undercloud.common.files import write_atomic
+from undercloud.common.files import read_if_exists, write_atomic
 from undercloud.common.process import is_alive, terminate
 
 LOG = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class DhcpError(Exception):
 
 
 # ---- what dnsmasq is told -------------------------------------------------------------------
+
 
 def served_subnets(entry: dict) -> list[dict]:
     return [subnet for subnet in entry["subnets"] if subnet.get("enable_dhcp", True)]
@@ -180,6 +181,7 @@ def user_for(folder: str) -> str | None:
 
 # ---- the process ----------------------------------------------------------------------------
 
+
 class Paths:
     def __init__(self, folder: str):
         self.folder = folder
@@ -190,18 +192,10 @@ class Paths:
         self.log = os.path.join(folder, "dnsmasq.log")
 
 
-def _read(path: str) -> str | None:
-    try:
-        with open(path) as stream:
-            return stream.read()
-    except FileNotFoundError:
-        return None
-
-
 def running_argv(folder: str) -> tuple[int, list[str]] | None:
     """(pid, command line) of the dnsmasq whose pid file is in `folder`, if it runs."""
     paths = Paths(folder)
-    text = _read(paths.pid)
+    text = read_if_exists(paths.pid)
     if not text or not text.strip().isdigit():
         return None
     pid = int(text.strip())
@@ -225,7 +219,7 @@ def ensure(network_id: str, folder: str, command: list[str], hosts: str, opts: s
     paths = Paths(folder)
     changed = False
     for path, text in ((paths.hosts, hosts), (paths.opts, opts)):
-        if _read(path) != text:
+        if read_if_exists(path) != text:
             write_atomic(path, text, mode=0o644)
             changed = True
     current = running_argv(folder)
@@ -265,7 +259,7 @@ def stale_leases(folder: str, hosts: str) -> list[tuple[str, str]]:
         fields = line.split(",")
         wanted.add((fields[-1], fields[0].lower()))
     stale = []
-    for line in (_read(Paths(folder).leases) or "").splitlines():
+    for line in (read_if_exists(Paths(folder).leases) or "").splitlines():
         fields = line.split()
         if len(fields) >= 3 and ":" in fields[1] and "." in fields[2] and \
                 (fields[2], fields[1].lower()) not in wanted:
@@ -278,7 +272,7 @@ def _forget_stale_leases(folder: str, hosts: str) -> None:
     stale = {f" {mac} {address} " for address, mac in stale_leases(folder, hosts)}
     if stale:
         path = Paths(folder).leases
-        kept = [line for line in _read(path).splitlines(keepends=True)
+        kept = [line for line in read_if_exists(path).splitlines(keepends=True)
                 if not any(entry in line.lower() for entry in stale)]
         write_atomic(path, "".join(kept), mode=0o644)
 
