@@ -4,7 +4,8 @@
 {"target": verb}) moves the node to at once, with the stable state it aims for
 (target_provision_state). ``EVENTS[(state, event)]`` are the conductor's own moves as work
 finishes ("done"), fails ("fail"), or waits for the ramdisk ("wait"). Anything else is a
-409 naming the state and what it allows, as Ironic answers.
+400 naming the state and what it allows, as Ironic answers (a 409 would make
+python-ironicclient retry it for ten seconds).
 """
 ENROLL = "enroll"
 VERIFYING = "verifying"
@@ -40,7 +41,7 @@ VERB_NAMES = (MANAGE, PROVIDE, INSPECT, CLEAN, DEPLOY, UNDEPLOY, REBUILD, ABORT,
 # (state, verb) -> (state now, target_provision_state)
 VERBS = {
     (ENROLL, MANAGE): (VERIFYING, MANAGEABLE),
-    (MANAGEABLE, MANAGE): None,                     # already there: 409 like Ironic
+    (MANAGEABLE, MANAGE): None,                     # already there: refused, like Ironic
     (MANAGEABLE, INSPECT): (INSPECTING, MANAGEABLE),
     (MANAGEABLE, PROVIDE): (CLEANING, AVAILABLE),
     (MANAGEABLE, CLEAN): (CLEANING, MANAGEABLE),
@@ -92,7 +93,7 @@ POWER_TARGETS = ("power on", "power off", "rebooting", "soft power off", "soft r
 
 
 class InvalidTransition(Exception):
-    """The verb is not allowed in the node's state (a 409 at the API)."""
+    """The verb is not allowed in the node's state (a 400 at the API, as Ironic)."""
 
 
 def allowed_verbs(state: str) -> list[str]:
