@@ -5,6 +5,7 @@ import sys
 from undercloud import __version__
 from undercloud.cmd import lab as lab_command
 from undercloud.cmd import node as node_command
+from undercloud.cmd import overcloud as overcloud_command
 from undercloud.common import config as configuration
 
 CONFIG_ERROR = 2
@@ -41,6 +42,7 @@ def _parser():
                              "(default 3)")
     lab_command.add_parser(commands, _add_config_flags)
     node_command.add_parser(commands, _add_config_flags)
+    overcloud_command.add_parser(commands, _add_config_flags)
     return parser
 
 
@@ -69,6 +71,8 @@ def main(argv=None) -> int:
         return lab_command.run(config, args)
     if args.command == "node":
         return node_command.run(config, args)
+    if args.command == "overcloud":
+        return overcloud_command.run(config, args)
     from undercloud.cmd.status import status
     return status(config)
 
