@@ -21,7 +21,7 @@ def _children(config, config_file, listening) -> list[Child]:
     python = sys.executable
     common = ["--config-json", config_file]
     fds = tuple(sock.fileno() for sock in listening.values())
-    children = [Child("bus", [python, "-m", "undercloud.bus.broker", *common]),
+    children = [Child("bus", [python, "-m", "undercloud.bus.broker", *common], stop_last=True),
                 Child("api", [python, "-m", "undercloud.serve.api", *common,
                               *[f"--fd={fd}" for fd in fds]], pass_fds=fds)]
     for service in registry.enabled(config["services"]):

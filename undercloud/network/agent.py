@@ -197,9 +197,9 @@ class NetworkAgent(Manager):
             self._loop()
         finally:
             server.stop()
+            self.teardown()  # first: a heartbeat stuck in a bus call must not eat the stop time
             if heartbeat.is_alive():
                 heartbeat.join(timeout=STOP_WAIT_SECONDS)
-            self.teardown()
 
     def _loop(self):
         self._request()

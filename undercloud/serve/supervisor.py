@@ -2,7 +2,7 @@
 
 A child that dies is restarted with exponential backoff (reset once it has
 stayed up a while), and every death and restart is logged. Stopping sends
-SIGTERM to all, then SIGKILL to whatever is left after the stop timeout.
+SIGTERM to all (the bus broker last), then SIGKILL to whatever is left after the stop timeout.
 """
 import logging
 import os
@@ -24,6 +24,7 @@ class Child:
     argv: list[str]
     pass_fds: tuple = ()
     log_name: str | None = None    # the log file's name when it is not the child's
+    stop_last: bool = False        # the bus broker: the others still talk over it as they stop
     process: subprocess.Popen | None = None
     started_at: float = 0.0
     restarts: int = 0
@@ -97,13 +98,16 @@ class Supervisor:
                         child.name, child.process.pid, _describe_exit(code), lived, delay)
 
     def stop(self):
-        """SIGTERM every child, wait, then SIGKILL what is left; returns the stragglers."""
+        """SIGTERM every child (those marked stop_last once the others are gone), wait, then
+        SIGKILL what is left; returns the stragglers."""
         running = [c for c in self.children if c.process and c.process.poll() is None]
-        for child in running:
-            child.process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + self.stop_timeout
-        while time.monotonic() < deadline and any(c.process.poll() is None for c in running):
-            time.sleep(0.05)
+        for group in ([c for c in running if not c.stop_last],
+                      [c for c in running if c.stop_last]):
+            for child in group:
+                child.process.send_signal(signal.SIGTERM)
+            while time.monotonic() < deadline and any(c.process.poll() is None for c in group):
+                time.sleep(0.05)
         stragglers = [c for c in running if c.process.poll() is None]
         for child in stragglers:
             LOG.warning("%s (pid %d) did not stop in %.0f s; killing it",
