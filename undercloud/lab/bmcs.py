@@ -99,21 +99,34 @@ def running(pid: int | None, config_path: str) -> bool:
 
 
 def stop(pid: int | None, config_path: str, timeout: float = 5.0) -> None:
-    """Stop the BMC (TERM, then KILL); one already gone is fine."""
+    """Stop the BMC (TERM, then KILL) and wait for its port; one already gone is fine."""
     if not running(pid, config_path):
         return
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            _reap(pid)
-            if not running(pid, config_path):
-                return
-            time.sleep(0.05)
-    raise BmcError(f"the BMC process {pid} ({config_path}) does not stop")
+    with open(config_path) as source:
+        settings = json.load(source)
+    if not (_signal_until_gone(pid, config_path, signal.SIGTERM, timeout)
+            or _signal_until_gone(pid, config_path, signal.SIGKILL, timeout)):
+        raise BmcError(f"the BMC process {pid} ({config_path}) does not stop")
+    # The kernel frees a dead process's socket a moment after the process is gone.
+    deadline = time.monotonic() + timeout
+    while not port_is_free(settings["address"], settings["port"]):
+        if time.monotonic() > deadline:
+            raise BmcError(f"port {settings['port']} is still taken after BMC {pid} stopped")
+        time.sleep(0.01)
+
+
+def _signal_until_gone(pid: int, config_path: str, sig: int, timeout: float) -> bool:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return True
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _reap(pid)
+        if not running(pid, config_path):
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def _reap(pid: int) -> None:
