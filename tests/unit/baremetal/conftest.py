@@ -8,6 +8,7 @@ import inspect
 
 import pytest
 
+from tests.fixtures.api_caller import ApiCaller
 from tests.fixtures.fake_tokens import ADMIN, ALICE, BOB, READER, validator
 from undercloud import db
 from undercloud.baremetal import rpcapi
@@ -73,37 +74,21 @@ def app(cfg):
     return wsgi.create_app(cfg, SERVICES["baremetal"], validate_token=validator)
 
 
-class Caller:
+class Caller(ApiCaller):
     """A test client sending one user's token and a microversion (the latest by default)."""
 
     def __init__(self, client, token, version=LATEST):
-        self.client, self.token, self.version = client, token, version
+        super().__init__(client, token)
+        self.version = version
 
     def at(self, version: str | None) -> "Caller":
         return Caller(self.client, self.token, version)
 
-    def _send(self, method, path, **kw):
-        headers = {**kw.pop("headers", {})}
-        if self.token:
-            headers["X-Auth-Token"] = self.token
+    def default_headers(self) -> dict:
+        headers = super().default_headers()
         if self.version:
-            headers.setdefault("X-OpenStack-Ironic-API-Version", self.version)
-        return getattr(self.client, method)(path, headers=headers, **kw)
-
-    def get(self, path, **kw):
-        return self._send("get", path, **kw)
-
-    def post(self, path, **kw):
-        return self._send("post", path, **kw)
-
-    def put(self, path, **kw):
-        return self._send("put", path, **kw)
-
-    def patch(self, path, **kw):
-        return self._send("patch", path, **kw)
-
-    def delete(self, path, **kw):
-        return self._send("delete", path, **kw)
+            headers["X-OpenStack-Ironic-API-Version"] = self.version
+        return headers
 
     def node(self, **fields) -> dict:
         response = self.post("/v1/nodes", json={"driver": "ipmi", "driver_info": dict(BMC),

@@ -8,6 +8,7 @@ Every test module in this folder can use these fixtures.
 """
 import pytest
 
+from tests.fixtures.api_caller import ApiCaller
 from tests.fixtures.fake_tokens import ADMIN, ALICE, BOB, validator
 from undercloud.bus import NoPeer
 from undercloud import db
@@ -123,32 +124,21 @@ def app(cfg):
     return wsgi.create_app(cfg, SERVICES["compute"], validate_token=validator)
 
 
-class Caller:
+class Caller(ApiCaller):
     """A test client sending one user's token, JSON and a microversion (latest by default)."""
 
     def __init__(self, client, token, version=LATEST):
-        self.client, self.token, self.version = client, token, version
+        super().__init__(client, token)
+        self.version = version
 
     def at(self, version: str) -> "Caller":
         return Caller(self.client, self.token, f"compute {version}")
 
-    def _send(self, method, path, **kw):
-        headers = {"X-Auth-Token": self.token, **kw.pop("headers", {})}
+    def default_headers(self) -> dict:
+        headers = super().default_headers()
         if self.version:
-            headers.setdefault("OpenStack-API-Version", self.version)
-        return getattr(self.client, method)(path, headers=headers, **kw)
-
-    def get(self, path, **kw):
-        return self._send("get", path, **kw)
-
-    def post(self, path, **kw):
-        return self._send("post", path, **kw)
-
-    def put(self, path, **kw):
-        return self._send("put", path, **kw)
-
-    def delete(self, path, **kw):
-        return self._send("delete", path, **kw)
+            headers["OpenStack-API-Version"] = self.version
+        return headers
 
     def boot(self, name="vm1", **server):
         body = {"server": {"name": name, "imageRef": IMAGE, "flavorRef": "1",

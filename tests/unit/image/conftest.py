@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests.fixtures.api_caller import ApiCaller
 from tests.fixtures.fake_tokens import ADMIN, ALICE, BOB, validator
 from undercloud import db
 from undercloud.common import config as configuration
@@ -42,31 +43,12 @@ def app(cfg):
     return wsgi.create_app(cfg, SERVICES["image"], validate_token=validator)
 
 
-class Caller:
+class Caller(ApiCaller):
     """A test client that sends one user's token and JSON, in the user's words."""
 
-    def __init__(self, client, token):
-        self.client, self.token = client, token
-
-    def _headers(self, headers):
-        return {"X-Auth-Token": self.token, **(headers or {})}
-
-    def get(self, path, **kw):
-        return self.client.get(path, headers=self._headers(kw.pop("headers", None)), **kw)
-
-    def delete(self, path, **kw):
-        return self.client.delete(path, headers=self._headers(kw.pop("headers", None)), **kw)
-
-    def post(self, path, **kw):
-        return self.client.post(path, headers=self._headers(kw.pop("headers", None)), **kw)
-
-    def put(self, path, **kw):
-        return self.client.put(path, headers=self._headers(kw.pop("headers", None)), **kw)
-
     def patch(self, path, changes, media="application/openstack-images-v2.1-json-patch", **kw):
-        headers = self._headers({"Content-Type": media, **kw.pop("headers", {})})
-        return self.client.patch(path, data=json.dumps(changes),
-                                 headers=headers, **kw)
+        headers = {"Content-Type": media, **kw.pop("headers", {})}
+        return self._send("patch", path, data=json.dumps(changes), headers=headers, **kw)
 
     def create(self, **attributes):
         response = self.post("/v2/images", json=attributes)

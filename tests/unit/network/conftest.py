@@ -6,6 +6,7 @@ this folder can use these fixtures.
 """
 import pytest
 
+from tests.fixtures.api_caller import ApiCaller
 from tests.fixtures.fake_tokens import ADMIN, ALICE, BOB, READER, validator
 from undercloud import db
 from undercloud.common import config as configuration
@@ -47,27 +48,8 @@ def app(cfg):
     return wsgi.create_app(cfg, SERVICES["network"], validate_token=validator)
 
 
-class Caller:
+class Caller(ApiCaller):
     """A test client sending one user's token; helpers create resources and return them."""
-
-    def __init__(self, client, token):
-        self.client, self.token = client, token
-
-    def _send(self, method, path, **kw):
-        headers = {"X-Auth-Token": self.token, **kw.pop("headers", {})}
-        return getattr(self.client, method)(path, headers=headers, **kw)
-
-    def get(self, path, **kw):
-        return self._send("get", path, **kw)
-
-    def post(self, path, **kw):
-        return self._send("post", path, **kw)
-
-    def put(self, path, **kw):
-        return self._send("put", path, **kw)
-
-    def delete(self, path, **kw):
-        return self._send("delete", path, **kw)
 
     def create(self, resource: str, **attributes) -> dict:
         response = self.post(f"/v2.0/{resource}s", json={resource: attributes})

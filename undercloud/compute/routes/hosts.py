@@ -118,20 +118,24 @@ def _nodes():
     return list(query)
 
 
+def _with_servers() -> bool:
+    """2.53's ?with_servers=true: embed each hypervisor's servers."""
+    return views.at_least("2.53") and request.args.get("with_servers", "").lower() in (
+        "true", "1", "yes")
+
+
 @blueprint.get("/v2.1/os-hypervisors")
 def list_hypervisors():
     policy.enforce("hypervisors")
-    with_servers = views.at_least("2.53") and request.args.get("with_servers", "") \
-        .lower() in ("true", "1", "yes")
-    return respond({"hypervisors": [_hypervisor(n, False, with_servers) for n in _nodes()]})
+    embed = _with_servers()
+    return respond({"hypervisors": [_hypervisor(n, False, embed) for n in _nodes()]})
 
 
 @blueprint.get("/v2.1/os-hypervisors/detail")
 def list_hypervisors_detail():
     policy.enforce("hypervisors")
-    with_servers = views.at_least("2.53") and request.args.get("with_servers", "") \
-        .lower() in ("true", "1", "yes")
-    return respond({"hypervisors": [_hypervisor(n, True, with_servers) for n in _nodes()]})
+    embed = _with_servers()
+    return respond({"hypervisors": [_hypervisor(n, True, embed) for n in _nodes()]})
 
 
 @blueprint.get("/v2.1/os-hypervisors/statistics")
@@ -154,9 +158,7 @@ def show_hypervisor(hypervisor_id):
     node = _find(ComputeNode, hypervisor_id)
     if node is None:
         raise NotFound(f"Hypervisor with ID {hypervisor_id} could not be found.")
-    with_servers = views.at_least("2.53") and request.args.get("with_servers", "") \
-        .lower() in ("true", "1", "yes")
-    return respond({"hypervisor": _hypervisor(node, True, with_servers)})
+    return respond({"hypervisor": _hypervisor(node, True, _with_servers())})
 
 
 def _uptime(node) -> str | None:
