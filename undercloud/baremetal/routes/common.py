@@ -205,3 +205,13 @@ def ask_conductor(node: Node, call):
     except BusError as exc:
         raise errors.ServiceUnavailable(f"The conductor did not answer for node {node.id}: "
                                         f"{exc}") from None
+
+
+def sort_args(default_key: str = "id") -> tuple[str, str]:
+    """(sort_key, sort_dir) of a listing, the direction checked as Ironic does."""
+    key = request.args.get("sort_key", default_key)
+    direction = request.args.get("sort_dir", "asc")
+    if direction not in ("asc", "desc"):
+        raise BadRequest(f"Invalid sort direction: {direction}. Acceptable values are 'asc' or "
+                         "'desc'")
+    return key, direction

@@ -6,7 +6,8 @@ from undercloud.baremetal import policy, states, views
 from undercloud.baremetal.models import Node
 from undercloud.baremetal.routes.common import (alive_conductors, as_uuid, bool_arg,
                                                 conductor_by_group, config, fields_arg,
-                                                limit_arg, next_href, require, respond)
+                                                limit_arg, next_href, require, respond,
+                                                sort_args)
 from undercloud.baremetal.routes.nodes import NODE_FIELDS
 from undercloud.common import paging
 from undercloud.common.errors import BadRequest
@@ -44,11 +45,7 @@ def _sort_column(key: str):
 
 
 def _order():
-    key = request.args.get("sort_key", "id")
-    direction = request.args.get("sort_dir", "asc")
-    if direction not in ("asc", "desc"):
-        raise BadRequest(f"Invalid sort direction: {direction}. Acceptable values are 'asc' or "
-                         "'desc'")
+    key, direction = sort_args()
     return [(_sort_column(key), direction)]
 
 

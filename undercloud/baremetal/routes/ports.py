@@ -10,7 +10,8 @@ from undercloud.baremetal.models import Node, Port
 from undercloud.baremetal.routes import node_fields
 from undercloud.baremetal.routes.common import (as_uuid, bool_arg, fields_arg, find_node,
                                                 limit_arg, next_href, node_for, node_locked,
-                                                no_content, require, respond, to_bool)
+                                                no_content, require, respond, sort_args,
+                                                to_bool)
 from undercloud.common import paging, validation
 from undercloud.common.errors import BadRequest, Conflict, NotAcceptable, NotFound
 
@@ -208,11 +209,7 @@ def delete(ident):
 
 
 def _order():
-    key = request.args.get("sort_key", "id")
-    direction = request.args.get("sort_dir", "asc")
-    if direction not in ("asc", "desc"):
-        raise BadRequest(f"Invalid sort direction: {direction}. Acceptable values are 'asc' or "
-                         "'desc'")
+    key, direction = sort_args()
     if key in UNSORTABLE or key not in PORT_FIELDS | {"id"}:
         raise BadRequest(f"The sort_key value {key} is an invalid field for sorting")
     column = {"id": Port.created_at, "uuid": Port.id, "node_uuid": Port.node}.get(key)
