@@ -51,6 +51,8 @@ class Broker:
         self._topics: dict[bytes, list[bytes]] = {}  # topic -> peer identities
         self._turn: dict[bytes, int] = {}  # topic -> round-robin position
         self._listeners: dict[bytes, tuple[bytes, ...]] = {}  # identity -> event prefixes
+        self._authenticator = None
+        self._authorized_seen = None   # the authorized folder's listing when last read
         self._routes = {
             wire.CALL: self._call, wire.CAST: self._cast, wire.FANOUT: self._fanout,
             wire.REPLY: self._reply, wire.ERROR: self._reply, wire.NOTIFY: self._notify,
@@ -72,7 +74,8 @@ class Broker:
                 keys.ensure_keys(self._cfg)
                 authenticator = ThreadAuthenticator(context, log=log)
                 authenticator.start()
-                authenticator.configure_curve(domain="*", location=keys.authorized_dir(self._cfg))
+                self._authenticator = authenticator
+                self._reread_authorized()
                 router.curve_publickey, router.curve_secretkey = keys.broker_keys(self._cfg)
                 router.curve_server = True
             try:
@@ -128,7 +131,27 @@ class Broker:
             now = time.monotonic()
             if now >= next_sweep:
                 self._forget_silent(now)
+                self._reread_authorized()
                 next_sweep = now + wire.HEARTBEAT_SECONDS
+
+    def _reread_authorized(self) -> None:
+        """Accept the public keys now in the authorized folder: a host the deployer adds
+        joins without a broker restart (and a removed one is refused from then on)."""
+        if self._authenticator is None:
+            return
+        folder = keys.authorized_dir(self._cfg)
+        try:
+            listing = sorted((entry.name, entry.stat().st_mtime_ns)
+                             for entry in os.scandir(folder))
+        except OSError as exc:
+            log.warning("cannot read the bus's authorized keys in %s: %s", folder, exc.strerror)
+            return
+        if listing == self._authorized_seen:
+            return
+        self._authenticator.configure_curve(domain="*", location=folder)
+        if self._authorized_seen is not None:
+            log.info("bus broker now accepts %d peer keys", len(listing))
+        self._authorized_seen = listing
 
     def _route(self, frames) -> None:
         route = self._routes.get(frames[1]) if len(frames) > 1 else None

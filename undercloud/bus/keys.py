@@ -4,6 +4,7 @@
     peer.key, peer.key_secret      this host's peer pair
     authorized/*.key               public keys the broker accepts: this host's
                                    peer.key; the deployer adds other hosts' keys
+                                   (the broker re-reads the folder when it changes)
 
 Directories are 0700 and files 0600. Key material is never logged.
 """
@@ -55,7 +56,11 @@ def ensure_keys(cfg) -> str:
 
 def peer_keys(cfg) -> PeerKeys:
     """This host's peer pair and the broker's public key, for a curve client socket."""
-    directory = ensure_keys(cfg)
+    directory = key_dir(cfg)
+    # An overcloud host holds only these two (the deployer's); the undercloud makes its own.
+    if not all(os.path.exists(os.path.join(directory, name))
+               for name in (f"{PEER}.key_secret", f"{BROKER}.key")):
+        ensure_keys(cfg)
     public, secret = zmq.auth.load_certificate(os.path.join(directory, f"{PEER}.key_secret"))
     broker_public, _ = zmq.auth.load_certificate(os.path.join(directory, f"{BROKER}.key"))
     return PeerKeys(public, secret, broker_public)

@@ -3,9 +3,12 @@ import argparse
 import sys
 
 from undercloud import __version__
+from undercloud.cmd import config_check
+from undercloud.cmd import db as db_command
 from undercloud.cmd import lab as lab_command
 from undercloud.cmd import node as node_command
 from undercloud.cmd import overcloud as overcloud_command
+from undercloud.cmd import run as run_command
 from undercloud.common import config as configuration
 
 CONFIG_ERROR = 2
@@ -43,6 +46,9 @@ def _parser():
     lab_command.add_parser(commands, _add_config_flags)
     node_command.add_parser(commands, _add_config_flags)
     overcloud_command.add_parser(commands, _add_config_flags)
+    run_command.add_parser(commands, _add_config_flags)
+    db_command.add_parser(commands, _add_config_flags)
+    config_check.add_parser(commands)
     return parser
 
 
@@ -56,6 +62,8 @@ def load_config(args):
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "config":
+        return config_check.check(args.file)
     try:
         config = load_config(args)
     except configuration.ConfigError as exc:
@@ -73,6 +81,10 @@ def main(argv=None) -> int:
         return node_command.run(config, args)
     if args.command == "overcloud":
         return overcloud_command.run(config, args)
+    if args.command == "run":
+        return run_command.run(config, args)
+    if args.command == "db":
+        return db_command.sync(config)
     from undercloud.cmd.status import status
     return status(config)
 

@@ -31,17 +31,18 @@ class PortDispatcher:
         return app(environ, start_response)
 
 
-def build(config) -> PortDispatcher:
+def build(config, only=None) -> PortDispatcher:
+    """The apps of the enabled services, or of `only` those named."""
     apps = {}
-    for service in registry.enabled(config["services"]):
+    for service in registry.enabled(only or config["services"]):
         logs.to_file(config, service.name, f"undercloud.{service.name}", propagate=False)
         apps[config.port(service.name)] = wsgi.create_app(config, service)
     return PortDispatcher(apps)
 
 
 class ApiServer(BaseApplication):
-    def __init__(self, config, fds: list[int]):
-        self.config, self.fds = config, fds
+    def __init__(self, config, fds: list[int], only=None, process_name="stackbox-api"):
+        self.config, self.fds, self.only, self.process_name = config, fds, only, process_name
         super().__init__()
 
     def load_config(self):
@@ -57,17 +58,17 @@ class ApiServer(BaseApplication):
             # Longer than clients' poll intervals (OSC --wait polls every 5 s), so an idle
             # connection is never closed just as the client reuses it.
             "keepalive": 65,
-            "errorlog": logs.log_file(self.config, "api"),
+            "errorlog": logs.log_file(self.config, self.process_name.removeprefix("stackbox-")),
             "loglevel": self.config["logging"]["level"].lower(),
             "accesslog": None,            # each service logs its own requests
-            "proc_name": "stackbox-api",
+            "proc_name": self.process_name,
             "post_fork": lambda server, worker: die_with_parent(signal.SIGTERM),
         }
         for key, value in settings.items():
             self.cfg.set(key, value)
 
     def load(self):
-        return build(self.config)
+        return build(self.config, self.only)
 
 
 def main(argv=None):

@@ -19,16 +19,20 @@ def _bootstrap_module(service):
         return None
 
 
-def database(config):
-    """Migrate every enabled service's schema, then let each bootstrap its defaults."""
+def database(config) -> list[str]:
+    """Migrate every enabled service's schema, then let each bootstrap its defaults; returns
+    a line per migration applied."""
     enabled = registry.enabled(config["services"])
+    applied = []
     db.connect(config)
     try:
         for service, version, name in db.migrate(config, [s.name for s in enabled]):
-            LOG.info("migrated %s schema to version %d (%s)", service, version, name)
+            applied.append(f"migrated {service} schema to version {version} ({name})")
+            LOG.info("%s", applied[-1])
         for service in enabled:
             module = _bootstrap_module(service)
             if module is not None:
                 module.bootstrap(config)
     finally:
         db.database.close()
+    return applied

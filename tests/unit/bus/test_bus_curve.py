@@ -97,3 +97,48 @@ def test_an_unauthorized_server_never_registers(curve_bus, make_cfg, tmp_path):
         assert "scheduler" not in RpcClient(curve_bus).ping_broker(timeout=5)["peers"]
     finally:
         impostor.stop()
+
+
+def test_a_host_the_deployer_authorizes_later_joins_without_a_broker_restart(
+        curve_bus, make_cfg, tmp_path):
+    newcomer = make_cfg(curve=True, data_dir=tmp_path / "newcomer",
+                        port=curve_bus["bus"]["port"])
+    newcomer_keys = ensure_keys(newcomer)
+    shutil.copyfile(os.path.join(ensure_keys(curve_bus), "broker.key"),
+                    os.path.join(newcomer_keys, "broker.key"))
+    client = RpcClient(newcomer)
+    with pytest.raises(BusTimeout):
+        client.ping_broker(timeout=1)
+    client.close()
+
+    shutil.copyfile(os.path.join(newcomer_keys, "peer.key"),
+                    os.path.join(ensure_keys(curve_bus), "authorized", "newcomer.key"))
+
+    # A refused client does not retry its handshake, so each attempt is a fresh process's
+    # client; the broker re-reads the folder within a sweep.
+    for _ in range(10):
+        client = RpcClient(newcomer)
+        try:
+            answer = client.call("compute.host1", "echo", timeout=1, flavor="m1.tiny")
+            break
+        except BusTimeout:
+            answer = None
+        finally:
+            client.close()
+    assert answer == {"flavor": "m1.tiny"}
+
+
+def test_an_overcloud_peer_needs_only_its_pair_and_the_brokers_public_key(make_cfg, tmp_path):
+    from undercloud.bus import keys
+    cfg = make_cfg(curve=True, data_dir=tmp_path / "compute-host")
+    folder = tmp_path / "compute-host" / "secrets" / "bus"
+    folder.mkdir(parents=True)
+    for name, body in (("peer", keys.PEER), ("broker", keys.BROKER)):
+        public, secret = zmq.auth.create_certificates(str(folder), body)
+        if name == "broker":
+            os.unlink(secret)   # a peer host never holds the broker's secret
+
+    peer = keys.peer_keys(cfg)
+
+    assert sorted(os.listdir(folder)) == ["broker.key", "peer.key", "peer.key_secret"]
+    assert peer.broker_public == zmq.auth.load_certificate(str(folder / "broker.key"))[0]
