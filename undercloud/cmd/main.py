@@ -8,6 +8,7 @@ from undercloud.cmd import db as db_command
 from undercloud.cmd import lab as lab_command
 from undercloud.cmd import node as node_command
 from undercloud.cmd import overcloud as overcloud_command
+from undercloud.cmd import repo as repo_command
 from undercloud.cmd import run as run_command
 from undercloud.common import config as configuration
 
@@ -46,6 +47,7 @@ def _parser():
     lab_command.add_parser(commands, _add_config_flags)
     node_command.add_parser(commands, _add_config_flags)
     overcloud_command.add_parser(commands, _add_config_flags)
+    repo_command.add_parser(commands, _add_config_flags)
     run_command.add_parser(commands, _add_config_flags)
     db_command.add_parser(commands, _add_config_flags)
     config_check.add_parser(commands)
@@ -81,6 +83,8 @@ def main(argv=None) -> int:
         return node_command.run(config, args)
     if args.command == "overcloud":
         return overcloud_command.run(config, args)
+    if args.command == "repo":
+        return repo_command.run(config, args)
     if args.command == "run":
         return run_command.run(config, args)
     if args.command == "db":
