@@ -9,6 +9,7 @@
       cloud: stackbox            # the clouds.yaml cloud (default stackbox)
       image: overcloud-image     # the image written onto each node (default overcloud-image)
       roles: {compute: {count: 2, profile: compute}}   # profile defaults to the role's name
+      ctlplane_range: [192.168.24.30, 192.168.24.99]   # optional: the nodes' addresses
     ssh: {user: root, private_key: ~/.ssh/id_ed25519}   # optional; these are the defaults
     settings: {compute: {virt_type: qemu}}              # optional knobs per role
 
@@ -34,7 +35,7 @@ from undercloud.deploy import roles as catalogue
 HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
 PLAN_KEYS = ("name", "hosts", "baremetal", "ssh", "settings")
 HOST_KEYS = ("address", "roles")
-BAREMETAL_KEYS = ("cloud", "image", "roles")
+BAREMETAL_KEYS = ("cloud", "image", "roles", "ctlplane_range")
 BAREMETAL_ROLE_KEYS = ("count", "profile")
 SSH_KEYS = ("user", "private_key")
 LAST_PLAN = os.path.join("overcloud", "last-plan.json")
@@ -63,6 +64,8 @@ class Baremetal:
     cloud: str
     image: str
     roles: dict[str, BaremetalRole]
+    # First and last address given to nodes on the provisioning network; None: its .30-.99.
+    ctlplane_range: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,24 @@ def _baremetal(section) -> Baremetal | None:
                                                       "profile", role_name))
     return Baremetal(_text(section.get("cloud"), "baremetal", "cloud", "stackbox"),
                      _text(section.get("image"), "baremetal", "image", "overcloud-image"),
-                     roles)
+                     roles, _ctlplane_range(section.get("ctlplane_range")))
+
+
+def _ctlplane_range(value) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    wrong = PlanError(f"baremetal: ctlplane_range {value!r} must be the first and last "
+                      "address, like [192.168.24.30, 192.168.24.99]")
+    if not isinstance(value, list) or len(value) != 2 or \
+            not all(isinstance(address, str) for address in value):
+        raise wrong
+    try:
+        first, last = (ipaddress.ip_address(address) for address in value)
+    except ValueError:
+        raise wrong from None
+    if first.version != last.version or first > last:
+        raise wrong
+    return str(first), str(last)
 
 
 def _settings(section) -> dict[str, dict]:
@@ -235,6 +255,10 @@ def save_last(plan: Plan, state_dir: str) -> str:
     return path
 
 
+def _saved_range(value) -> tuple[str, str] | None:
+    return tuple(value) if value else None
+
+
 def load_last(state_dir: str) -> Plan | None:
     """The plan `save_last` kept, as it was then (services included), or None."""
     path = os.path.join(state_dir, LAST_PLAN)
@@ -250,7 +274,8 @@ def load_last(state_dir: str) -> Plan | None:
                      for name, host in saved["hosts"].items()},
                     baremetal and Baremetal(baremetal["cloud"], baremetal["image"],
                                             {role: BaremetalRole(**fields) for role, fields
-                                             in baremetal["roles"].items()}),
+                                             in baremetal["roles"].items()},
+                                            _saved_range(baremetal.get("ctlplane_range"))),
                     Ssh(**saved["ssh"]), saved["settings"])
     except (ValueError, KeyError, TypeError) as exc:
         raise PlanError(f"{path} is not a saved plan ({exc!r}): remove it to diff against "

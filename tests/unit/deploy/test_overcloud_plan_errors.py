@@ -53,6 +53,13 @@ def _host(**fields):
      "baremetal role compute: unknown key 'flavor' (allowed: count, profile)"),
     ({**GOOD, "baremetal": {"roles": {"storage": {"count": 1}}}},
      "baremetal: role storage is not available yet"),
+    ({**GOOD, "baremetal": {"roles": {"compute": {"count": 1}},
+                            "ctlplane_range": ["192.168.24.99", "192.168.24.30"]}},
+     "baremetal: ctlplane_range ['192.168.24.99', '192.168.24.30'] must be the first and "
+     "last address, like [192.168.24.30, 192.168.24.99]"),
+    ({**GOOD, "baremetal": {"roles": {"compute": {"count": 1}},
+                            "ctlplane_range": "192.168.24.30"}},
+     "baremetal: ctlplane_range '192.168.24.30' must be the first and last address"),
     ("hosts:\n  oc-ctl-0: {address: 10.89.0.10, roles: [control]}\n"
      "  oc-ctl-0: {address: 10.89.0.11, roles: [control]}\n",
      "'oc-ctl-0' is written twice (line 3)"),

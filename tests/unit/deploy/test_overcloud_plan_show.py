@@ -110,3 +110,12 @@ def test_a_damaged_saved_plan_is_named(tmp_path, capsys):
     assert main(["overcloud", "plan", str(path), "--state-dir", str(tmp_path / "state")]) == 2
     assert f"{tmp_path}/state/overcloud/last-plan.json is not a saved plan" in \
         capsys.readouterr().err
+
+
+def test_a_baremetal_ctlplane_range_is_kept_with_the_last_plan(tmp_path):
+    plan = plans.parse(yaml.safe_dump({**FOUR_HOSTS, "baremetal": {
+        "roles": {"compute": {"count": 2}},
+        "ctlplane_range": ["192.168.24.40", "192.168.24.49"]}}))
+    plans.save_last(plan, str(tmp_path))
+    assert plans.load_last(str(tmp_path)) == plan
+    assert plan.baremetal.ctlplane_range == ("192.168.24.40", "192.168.24.49")

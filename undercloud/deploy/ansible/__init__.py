@@ -1,0 +1,1 @@
+"""Ansible plugins the deployer enables for its own runs (callback/)."""

@@ -1,0 +1,1 @@
+"""The deployer's callback plugin (stackbox_events); ansible loads it by path."""
