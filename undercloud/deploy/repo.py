@@ -46,17 +46,18 @@ def build(config, checkout: str | None = None, packages: list[str] | None = None
             "seconds": round(time.monotonic() - started, 1)}
 
 
-def ensure(config, checkout: str | None = None, say=print) -> dict:
+def ensure(config, checkout: str | None = None, packages: list[str] | None = None,
+           say=print) -> dict:
     """The repo as a deploy needs it, fast when nothing changed: a missing or incomplete repo
     is built; otherwise only the stackbox wheel is rebuilt (replaced only if its bytes
-    differ) and the debs only if the roles' package lists changed."""
+    differ) and the debs only if the package list (None: the roles') changed."""
     checkout = checkout or default_checkout()
     if not complete(config):
-        return build(config, checkout, say=say)
+        return build(config, checkout, packages, say)
     started = time.monotonic()
     with _locked(config):
         python = repo_wheels.refresh(_python_dir(config), checkout, say)
-        requested = _requested(checkout, None)
+        requested = _requested(checkout, packages)
         debian_dir = _debian_dir(config)
         if repo_debs.requested(debian_dir) == requested:
             debian = repo_debs.summary(debian_dir)

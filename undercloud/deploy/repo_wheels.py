@@ -88,9 +88,7 @@ def _update(folder: str, checkout: str, say, full: bool) -> dict:
     for stale in set(files_ending(folder, ".whl")) - wanted:
         os.unlink(os.path.join(folder, stale))
     write_index(folder)
-    manifest = {"wheel": name, "version": name.split("-")[1], "sha256": digest}
-    if manifest != old:
-        write_atomic(os.path.join(folder, MANIFEST), json.dumps(manifest, indent=1) + "\n")
+    write_manifest(folder, name, digest)
     result = summary(folder)
     say(f"python: {result['wheels']} wheels, {megabytes(result['bytes'])}; {name} "
         f"{'unchanged' if unchanged else 'new'} (sha256 {digest[:12]})")
@@ -149,6 +147,16 @@ def write_index(folder: str) -> bool:
     if read_if_exists(path) == page:
         return False
     write_atomic(path, page)
+    return True
+
+
+def write_manifest(folder: str, wheel: str, digest: str) -> bool:
+    """stackbox.json for the stackbox wheel, rewritten only when it changes. True when it
+    did."""
+    manifest = {"wheel": wheel, "version": wheel.split("-")[1], "sha256": digest}
+    if read_manifest(folder) == manifest:
+        return False
+    write_atomic(os.path.join(folder, MANIFEST), json.dumps(manifest, indent=1) + "\n")
     return True
 
 

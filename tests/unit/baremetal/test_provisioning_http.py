@@ -1,5 +1,6 @@
-"""The provisioning HTTP server on loopback: scripts, the ramdisk and images as files, only the
-ramdisk's three agent endpoints proxied to the API, and a log that hides image paths."""
+"""The provisioning HTTP server on loopback: scripts, the ramdisk, images and the package
+repository as files, only the ramdisk's three agent endpoints proxied to the API, and a log
+that hides image paths."""
 import http.client
 import http.server
 import json
@@ -13,6 +14,7 @@ from undercloud.baremetal.drivers.http import HttpError, HttpServer
 
 IMAGE_DIR = "Zx8pQ2mV7rT4nL1kW9cB5dF3"
 NODE = "1be26c0b-03f2-4d2e-ae87-c02d7f33c781"
+WHEEL = "stackbox-0.1.0-py3-none-any.whl"
 
 
 class FakeApi(http.server.BaseHTTPRequestHandler):
@@ -58,9 +60,18 @@ def server(tmp_path, api):
     (tmp_path / "images" / IMAGE_DIR / f"{NODE}.raw").write_bytes(b"\0" * 3 + b"raw" * 100000)
     (tmp_path / "vmlinuz").write_bytes(b"kernel" * 1000)
     (tmp_path / "initrd.img").write_bytes(b"initrd")
+    repo = tmp_path / "repo"
+    (repo / "python").mkdir(parents=True)
+    (repo / "python" / WHEEL).write_bytes(b"PK" + b"wheel" * 200000)
+    (repo / "python" / "index.html").write_text(f'<a href="{WHEEL}">{WHEEL}</a>\n')
+    (repo / "debian").mkdir()
+    (repo / "debian" / "Packages").write_text("Package: iptables\n")
+    (repo / ".lock").write_text("")
+    (repo / "debian" / "passwd").symlink_to(tmp_path / "vmlinuz")   # leads out of the repo
     files = HttpServer("127.0.0.1", free_port(), str(tmp_path),
                        {"/ramdisk/vmlinuz": str(tmp_path / "vmlinuz"),
-                        "/ramdisk/initrd.img": str(tmp_path / "initrd.img")}, api, 4096)
+                        "/ramdisk/initrd.img": str(tmp_path / "initrd.img")}, api, 4096,
+                       repo_root=str(repo))
     files.start()
     files.start()    # a second start is a no-op
     yield files
@@ -102,6 +113,40 @@ def test_anything_else_is_not_found(server):
                  "/ramdisk/other", "/v1/nodes", "/v1/heartbeat/a/b", "/"):
         assert call(server, "GET", path)[0] == 404, path
     assert call(server, "POST", "/ipxe/52-54-00-00-00-01.ipxe", b"")[0] == 405
+
+
+def test_the_package_repository_is_served_as_files(server, tmp_path):
+    status, headers, body = call(server, "GET", f"/repo/python/{WHEEL}")
+    assert (status, body) == (200, (tmp_path / "repo" / "python" / WHEEL).read_bytes())
+    assert headers["Content-Length"] == str(len(body))
+    status, headers, body = call(server, "HEAD", f"/repo/python/{WHEEL}")
+    assert (status, headers["Content-Length"], body) == (200, "1000002", b"")
+    assert call(server, "GET", "/repo/debian/Packages")[2] == b"Package: iptables\n"
+    status, headers, body = call(server, "GET", "/repo/python/")
+    assert (status, headers["Content-Type"]) == (200, "text/html")
+    assert WHEEL in body.decode()
+    status, headers, _ = call(server, "GET", "/repo/python")
+    assert (status, headers["Location"]) == (301, "/repo/python/")
+
+
+def test_nothing_outside_the_repository_or_hidden_in_it_is_served(server):
+    for path in ("/repo/python/../../vmlinuz", "/repo/python/%2e%2e/%2e%2e/vmlinuz",
+                 "/repo/..%2f..%2fvmlinuz", "/repo//etc/passwd", "/repo/%2fetc/passwd",
+                 "/repo/debian/passwd", "/repo/.lock", "/repo/debian/", "/repo/",
+                 "/repo/python/missing.whl", "/repo/debian/Packages/x", "/repo"):
+        assert call(server, "GET", path)[0] == 404, path
+    assert call(server, "POST", f"/repo/python/{WHEEL}", b"")[0] == 405
+
+
+def test_without_a_repository_there_is_no_repo_path(tmp_path):
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "Packages").write_text("")
+    server = HttpServer("127.0.0.1", free_port(), str(tmp_path), {}, "http://127.0.0.1:1", 1)
+    server.start()
+    try:
+        assert call(server, "GET", "/repo/Packages")[0] == 404
+    finally:
+        server.stop()
 
 
 def test_the_log_hides_an_images_random_path(server):

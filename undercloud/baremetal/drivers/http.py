@@ -1,10 +1,13 @@
 """The provisioning network's HTTP server, a thread of the conductor: iPXE scripts, the deploy
-ramdisk, published deploy images, and a proxy for the ramdisk's three agent endpoints to the
-bare metal API (which binds to loopback; nodes reach it only through here).
+ramdisk, published deploy images, the package repository overcloud hosts install from, and a
+proxy for the ramdisk's three agent endpoints to the bare metal API (which binds to loopback;
+nodes reach it only through here).
 
     /ipxe/<name>.ipxe                    <root>/ipxe/
     /ramdisk/vmlinuz, /ramdisk/initrd.img  the configured deploy kernel and ramdisk
     /images/<random>/<name>.raw          <root>/images/
+    /repo/<path>                         <repo_root>/ (DATA_DIR/repo); a folder only as its
+                                         index.html (pip reads /repo/python/ so)
     /v1/lookup, /v1/heartbeat/<node>, /v1/continue_inspection   proxied to the API
 
 Every request is logged and kept in `records` (an image's random path part masked).
@@ -14,6 +17,7 @@ import http.client
 import http.server
 import json
 import logging
+import mimetypes
 import os
 import re
 import threading
@@ -28,6 +32,7 @@ AGENT_PATH = re.compile(r"^/v1/(lookup|continue_inspection|heartbeat/[A-Za-z0-9.
 SCRIPT_PATH = re.compile(r"^/ipxe/([a-z0-9-]+\.ipxe)$")
 IMAGE_PATH = re.compile(r"^/images/([A-Za-z0-9_-]{16,})/([A-Za-z0-9._-]+\.raw)$")
 RAMDISK_PATHS = ("/ramdisk/vmlinuz", "/ramdisk/initrd.img")
+REPO_PREFIX = "/repo/"
 FORWARDED = ("Content-Type", "Accept", "User-Agent", "X-OpenStack-Ironic-API-Version",
              "OpenStack-API-Version")
 RETURNED = ("X-OpenStack-Ironic-API-Minimum-Version",
@@ -44,6 +49,21 @@ def ironic_error(message: str, server_fault: bool = False) -> bytes:
     fault = {"faultcode": "Server" if server_fault else "Client", "faultstring": message,
              "debuginfo": None}
     return json.dumps({"error_message": json.dumps(fault)}).encode()
+
+
+def repo_file(repo_root: str | None, path: str) -> str | None:
+    """The file a /repo/ path names (a folder's index.html for a path ending in /), or None:
+    no repository, a hidden or empty name, or a way out of it (.., a symlink leading out)."""
+    if repo_root is None:
+        return None
+    parts = urllib.parse.unquote(path[len(REPO_PREFIX):]).split("/")
+    if parts[-1] == "":
+        parts[-1] = "index.html"
+    if any(part == "" or part.startswith(".") or "\0" in part for part in parts):
+        return None
+    top = os.path.realpath(repo_root)
+    target = os.path.realpath(os.path.join(top, *parts))
+    return target if target.startswith(top + os.sep) else None
 
 
 def masked(path: str) -> str:
@@ -83,6 +103,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             elif match := IMAGE_PATH.match(path):
                 self._send_file(os.path.join(files.root, "images", *match.groups()),
                                 "application/octet-stream")
+            elif path.startswith(REPO_PREFIX):
+                self._send_repo_file(files.repo_root, path)
             else:
                 self._reply(404, b"Not Found\n")
         except (BrokenPipeError, ConnectionResetError):
@@ -117,6 +139,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             if self.command != "HEAD":
                 self.sent = self.connection.sendfile(stream)
+
+    def _send_repo_file(self, repo_root: str | None, path: str):
+        target = repo_file(repo_root, path)
+        if target is None:
+            return self._reply(404, b"Not Found\n")
+        if os.path.isdir(target):
+            # A folder without its slash: relative links in its index.html need the slash.
+            return self._reply(301, b"Moved Permanently\n", headers={"Location": path + "/"})
+        self._send_file(target, mimetypes.guess_type(target)[0] or "application/octet-stream")
 
     def _proxy(self, endpoint: str, max_body: int):
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -166,9 +197,10 @@ class _Server(http.server.ThreadingHTTPServer):
 
 class HttpServer:
     def __init__(self, address: str, port: int, root: str, ramdisk: dict[str, str],
-                 agent_endpoint: str, max_body: int):
+                 agent_endpoint: str, max_body: int, repo_root: str | None = None):
         self.address, self.port, self.root = address, port, root
         self.ramdisk = ramdisk                   # {"/ramdisk/vmlinuz": path, ...}
+        self.repo_root = repo_root               # DATA_DIR/repo; None: no /repo/
         self.agent_endpoint = agent_endpoint
         self.max_body = max_body
         self.records = collections.deque(maxlen=RECORDS_KEPT)
