@@ -10,6 +10,7 @@ every reconcile_interval it takes over dead conductors' nodes and lost requests;
 power_sync_interval power_state follows the BMCs.
 """
 import logging
+import os
 import socket
 import threading
 import time
@@ -110,6 +111,18 @@ class BaremetalConductor(Manager):
                 self.provisioning.start()
                 self._provisioning_up = True
 
+    def _serve_repository(self) -> None:
+        """Overcloud hosts install from the package repository on the provisioning network,
+        so once `stackbox repo build` made one, the network is up without a node needing it."""
+        if self._provisioning_up or not os.path.exists(
+                self.config.path("repo", "python", "stackbox.json")):
+            return
+        try:
+            self.ensure_provisioning()
+            LOG.info("serving the package repository on the provisioning network")
+        except ProvisioningError as exc:
+            LOG.warning("cannot serve the package repository: %s", exc)
+
     # ---- the loop ---------------------------------------------------------------------------
 
     def reconcile(self):
@@ -120,6 +133,7 @@ class BaremetalConductor(Manager):
                             "can be retried", ", ".join(failed))
             self._started = True
         self._heartbeat()
+        self._serve_repository()
         agent.act_on_results(self)
         recovery.check_timeouts(self)
         if time.monotonic() - self._reconciled_at >= self.reconcile_every:

@@ -73,7 +73,8 @@ class Provisioning:
             or os.path.join(self.folder, "ramdisk", "initrd.img")}
         self.http = HttpServer(str(self.address.ip), section["http_port"], self.http_root,
                                self.ramdisk, config.endpoint("baremetal"),
-                               config["api"]["max_body_bytes"])
+                               config["api"]["max_body_bytes"],
+                               repo_root=config.path("repo"))
         self.images = DeployImages(os.path.join(self.folder, "images"),
                                    os.path.join(self.http_root, "images"), ImageClient(config))
         self._lock = threading.Lock()
