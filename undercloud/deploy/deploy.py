@@ -19,6 +19,7 @@ from undercloud.lab import enroll
 
 DEPLOYED, FAILED, BAD_PLAN, INTERRUPTED = 0, 1, 2, 130
 REPO_CHECK_TIMEOUT = 10
+REPO_SERVED_WITHIN = 20   # seconds: the conductor's tick (baremetal.heartbeat_interval) and more
 # Bare-metal deploys are bounded by the conductor's own call-back timeout, plus this margin.
 PROVISION_MARGIN_SECONDS = 600
 LOG_TAIL_LINES = 15
@@ -43,14 +44,19 @@ def _check_repo(config, say) -> str:
         raise DeployError(f"the package repository cannot be built: {exc}") from None
     url = repo.url(config)
     index = f"{url}/python/stackbox.json"
-    try:
-        with urllib.request.urlopen(index, timeout=REPO_CHECK_TIMEOUT) as response:
-            response.read()
-    except (urllib.error.URLError, OSError) as exc:
-        raise DeployError(f"the package repository does not answer at {index} ({exc}): is "
-                          "`stackbox serve` running? (its bare-metal conductor serves "
-                          f"{config.path('repo')} on {url})") from None
-    return url
+    # A repository built just now is served from the conductor's next tick.
+    deadline = time.monotonic() + REPO_SERVED_WITHIN
+    while True:
+        try:
+            with urllib.request.urlopen(index, timeout=REPO_CHECK_TIMEOUT) as response:
+                response.read()
+            return url
+        except (urllib.error.URLError, OSError) as exc:
+            if time.monotonic() >= deadline:
+                raise DeployError(f"the package repository does not answer at {index} ({exc}): "
+                                  "is `stackbox serve` running? (its bare-metal conductor "
+                                  f"serves {config.path('repo')} on {url})") from None
+        time.sleep(1)
 
 
 def _baremetal_hosts(config, plan, say) -> dict[str, plans.Host]:
