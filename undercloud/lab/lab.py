@@ -1,9 +1,11 @@
 """`stackbox lab up/down/status`: N libvirt VMs, each behind its own BMC on 127.0.0.1, on
-the provisioning bridge, described in nodes.yaml and instackenv.json.
+the provisioning bridge, described in nodes.yaml and instackenv.json (the "vm" kind; the
+"nspawn" kind, containers for deployed servers, is hosts.py).
 
 The lab's state is LAB_DIR/lab.json (private: it holds the BMC passwords), saved after every
 step, so `lab down` removes whatever a failed or interrupted `lab up` made, and `lab up` on
-an existing lab restarts the BMCs that are not running. No undercloud is needed.
+an existing lab restarts the BMCs that are not running. Its "kind" says which lab it is; one
+LAB_DIR holds one lab. No undercloud is needed.
 """
 import json
 import logging
@@ -23,6 +25,8 @@ BMC_ADDRESS = "127.0.0.1"
 BMC_USER = "admin"
 STATE_FILE = "lab.json"
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
+KIND = "vm"
+KINDS = {"vm": "libvirt VMs for bare metal", "nspawn": "nspawn containers for deployed servers"}
 
 
 class LabError(Exception):
@@ -43,8 +47,31 @@ def load(lab_dir: str) -> dict | None:
         raise LabError(f"cannot read the lab state {_state_path(lab_dir)}: {exc}") from None
 
 
-def _save(state: dict) -> None:
+def save(state: dict) -> None:
     write_secret(_state_path(state["lab_dir"]), json.dumps(state, indent=2))
+
+
+def kind_of(state: dict) -> str:
+    return state.get("kind", KIND)   # labs made before kinds were VM labs
+
+
+def check_kind(state: dict | None, kind: str) -> None:
+    """Refuse to make a lab of one kind in the folder of a lab of another."""
+    if state is not None and kind_of(state) != kind:
+        raise LabError(f"the lab in {state['lab_dir']} is of --kind {kind_of(state)} "
+                       f"({KINDS[kind_of(state)]}), not --kind {kind}: `stackbox lab down "
+                       f"--lab-dir {state['lab_dir']}` first, or give another --lab-dir")
+
+
+def check_name(name: str) -> None:
+    if not NAME.match(name):
+        raise LabError(f"lab name {name!r} must be lower-case letters, digits and dashes, "
+                       "starting with a letter")
+
+
+def check_bmc_ports(first_port: int, count: int) -> None:
+    if first_port < 1 or first_port + count - 1 > 65535:
+        raise LabError(f"--first-bmc-port {first_port} leaves no room for {count} BMCs")
 
 
 def _connect() -> libvirt.virConnect:
@@ -96,7 +123,7 @@ def _start_bmc(state: dict, node: dict) -> None:
                                            "domain": node["name"]},
                             bmc["address"], bmc["port"], bmc["username"], bmc["password"],
                             node["bmc_config"], node["bmc_log"])
-    _save(state)
+    save(state)
 
 
 def nodes_document(state: dict) -> list[dict]:
@@ -119,35 +146,33 @@ def up(lab_dir: str, count: int, name: str, bridge_name: str, memory_mb: int = 1
     """Make the lab (or restart the BMCs of the existing one); returns its state."""
     lab_dir = os.path.abspath(lab_dir)
     existing = load(lab_dir)
+    check_kind(existing, KIND)
     if existing is not None:
         if len(existing["nodes"]) != count:
             raise LabError(f"the lab in {lab_dir} has {len(existing['nodes'])} nodes, not "
                            f"{count}: `stackbox lab down` first to change it")
         return _resume(existing)
-    if not NAME.match(name):
-        raise LabError(f"lab name {name!r} must be lower-case letters, digits and dashes, "
-                       "starting with a letter")
+    check_name(name)
     if count < 1:
         raise LabError(f"--nodes {count} must be at least 1")
-    if first_bmc_port < 1 or first_bmc_port + count - 1 > 65535:
-        raise LabError(f"--first-bmc-port {first_bmc_port} leaves no room for {count} BMCs")
+    check_bmc_ports(first_bmc_port, count)
     # qemu runs as its own user: it must reach the disks and the console logs.
     os.makedirs(lab_dir, mode=0o755, exist_ok=True)
     os.chmod(lab_dir, 0o755)
     connection = _connect()
     try:
-        state = {"lab_dir": lab_dir, "name": name, "uri": URI, "bridge": bridge_name,
-                 "bridge_made": False,
+        state = {"kind": KIND, "lab_dir": lab_dir, "name": name, "uri": URI,
+                 "bridge": bridge_name, "bridge_made": False,
                  "nodes": _plan(lab_dir, name, count, first_bmc_port, bridge_name,
                                 memory_mb, cpus, disk_gb)}
         _check_free(connection, state["nodes"])
-        _save(state)
+        save(state)
         try:
             state["bridge_made"] = bridge.ensure(bridge_name)
-            _save(state)
+            save(state)
             for node in state["nodes"]:
                 node["created"] = True   # before the domain, so `down` removes half-made ones
-                _save(state)
+                save(state)
                 vms.create(connection, vms.LabVm(
                     name=node["name"], mac=node["mac"], bridge=bridge_name,
                     disk_path=node["disk_path"], console_log=node["console_log"],
@@ -214,7 +239,7 @@ def _remove(state: dict, connection) -> list[str]:
         except OSError:
             pass   # missing, or holds files the lab did not make
     if problems:
-        _save(state)
+        save(state)
     else:
         os.unlink(_state_path(state["lab_dir"]))
     return problems
@@ -226,6 +251,7 @@ def down(lab_dir: str) -> dict | None:
     state = load(os.path.abspath(lab_dir))
     if state is None:
         return None
+    check_kind(state, KIND)
     connection = _connect()
     try:
         problems = _remove(state, connection)
@@ -242,6 +268,7 @@ def status(lab_dir: str) -> list[dict] | None:
     state = load(os.path.abspath(lab_dir))
     if state is None:
         return None
+    check_kind(state, KIND)
     connection = _connect()
     try:
         rows = []

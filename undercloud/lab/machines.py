@@ -2,13 +2,15 @@
 
 A machine answers in plain words (power "on"/"off", boot device "network"/"hd") and raises
 MachineError when it cannot be reached; the BMC turns that into IPMI completion codes. The
-lab's machines are libvirt domains; another kind (a container) only needs the same methods
-and an entry in ``KINDS``.
+lab's machines are libvirt domains (bare-metal nodes) or systemd-nspawn containers (deployed
+servers); each kind has the same methods and an entry in ``KINDS``.
 """
 import logging
 from xml.etree import ElementTree
 
 import libvirt
+
+from undercloud.lab import nspawn
 
 LOG = logging.getLogger(__name__)
 # libvirt prints every error to stderr too; ours are raised as MachineError instead.
@@ -134,7 +136,51 @@ class LibvirtDomain(Machine):
         self._do("redefine", connection.defineXML, ElementTree.tostring(definition, "unicode"))
 
 
-KINDS = {"libvirt": lambda spec: LibvirtDomain(spec["uri"], spec["domain"])}
+class NspawnMachine(Machine):
+    """A lab host in a systemd-nspawn container: on is a running container. A container
+    boots its own root file system only, so the boot device is kept but changes nothing."""
+
+    def __init__(self, name: str, rootfs: str, bridge: str, log_file: str):
+        self.name = name
+        self.rootfs = rootfs
+        self.bridge = bridge
+        self.log_file = log_file
+        self._boot_device = "hd"
+
+    def _do(self, action: str, function, *args):
+        try:
+            return function(*args)
+        except (nspawn.NspawnError, OSError) as exc:
+            raise MachineError(f"cannot {action} container {self.name}: {exc}") from None
+
+    def power_state(self) -> str:
+        return "on" if self._do("find", nspawn.find, self.rootfs) else "off"
+
+    def power_on(self) -> None:
+        self._do("start", nspawn.start, self.name, self.rootfs, self.bridge, self.log_file)
+
+    def power_off(self) -> None:
+        self._do("stop", nspawn.kill, self.rootfs)
+
+    def shutdown(self) -> None:
+        self._do("shut down", nspawn.shutdown, self.rootfs)
+
+    def reset(self) -> None:
+        self.power_off()
+        self.power_on()
+
+    def boot_device(self) -> str:
+        return self._boot_device
+
+    def set_boot_device(self, device: str) -> None:
+        if device not in BOOT_DEVICES:
+            raise ValueError(f"boot device {device!r} must be one of {', '.join(BOOT_DEVICES)}")
+        self._boot_device = device
+
+
+KINDS = {"libvirt": lambda spec: LibvirtDomain(spec["uri"], spec["domain"]),
+         "nspawn": lambda spec: NspawnMachine(spec["name"], spec["rootfs"], spec["bridge"],
+                                              spec["log_file"])}
 
 
 def from_spec(spec: dict) -> Machine:

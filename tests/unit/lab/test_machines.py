@@ -48,3 +48,29 @@ def test_a_missing_domain_is_a_machine_error():
 def test_an_unknown_machine_type_is_refused():
     with pytest.raises(ValueError, match="container"):
         machines.from_spec({"type": "container"})
+
+
+def test_a_container_that_does_not_run_is_off(tmp_path):
+    machine = machines.from_spec({"type": "nspawn", "name": "oc-0",
+                                  "rootfs": str(tmp_path / "rootfs"), "bridge": "br-test",
+                                  "log_file": str(tmp_path / "oc-0.log")})
+    assert machine.power_state() == "off"
+    machine.power_off()   # already off is fine
+    machine.shutdown()
+
+
+def test_a_container_keeps_its_boot_device(tmp_path):
+    machine = machines.NspawnMachine("oc-0", str(tmp_path / "rootfs"), "br-test",
+                                     str(tmp_path / "oc-0.log"))
+    assert machine.boot_device() == "hd"
+    machine.set_boot_device("network")
+    assert machine.boot_device() == "network"
+    with pytest.raises(ValueError, match="cdrom"):
+        machine.set_boot_device("cdrom")
+
+
+def test_a_container_without_its_root_file_system_cannot_start(tmp_path):
+    machine = machines.NspawnMachine("oc-0", str(tmp_path / "rootfs"), "br-test",
+                                     str(tmp_path / "oc-0.log"))
+    with pytest.raises(machines.MachineError, match="oc-0.*no root file system"):
+        machine.power_on()
