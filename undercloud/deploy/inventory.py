@@ -43,14 +43,19 @@ def document(plan: Plan, hosts: dict[str, Host], secrets_dir: str, repo_url: str
         if knobs:
             group["vars"] = {f"{role.name}_{knob}": value for knob, value in knobs.items()}
         children[role.name] = group
+    connection = {"ansible_user": plan.ssh.user,
+                  "ansible_ssh_private_key_file": plan.ssh.private_key}
+    if plan.ssh.known_hosts:
+        # Checked against the given keys, so a by-hand run needs no ansible.cfg to connect.
+        connection["ansible_ssh_common_args"] = (
+            f"-o UserKnownHostsFile={plan.ssh.known_hosts} -o StrictHostKeyChecking=yes")
     return {"all": {
         "vars": {
             "stackbox_cloud_name": plan.name,
             "stackbox_repo_url": repo_url,
             "stackbox_secrets_dir": secrets_dir,
             "stackbox_control_address": control_address(hosts),
-            "ansible_user": plan.ssh.user,
-            "ansible_ssh_private_key_file": plan.ssh.private_key,
+            **connection,
         },
         "children": children,
     }}

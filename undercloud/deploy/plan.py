@@ -11,6 +11,7 @@
       roles: {compute: {count: 2, profile: compute}}   # profile defaults to the role's name
       ctlplane_range: [192.168.24.30, 192.168.24.99]   # optional: the nodes' addresses
     ssh: {user: root, private_key: ~/.ssh/id_ed25519}   # optional; these are the defaults
+                                 # (and known_hosts: FILE, the hosts' keys, e.g. the lab's)
     settings: {compute: {virt_type: qemu}}              # optional knobs per role
 
 Hosts, bare-metal nodes, or both; together they need at least one control host. A host's
@@ -37,7 +38,7 @@ PLAN_KEYS = ("name", "hosts", "baremetal", "ssh", "settings")
 HOST_KEYS = ("address", "roles")
 BAREMETAL_KEYS = ("cloud", "image", "roles", "ctlplane_range")
 BAREMETAL_ROLE_KEYS = ("count", "profile")
-SSH_KEYS = ("user", "private_key")
+SSH_KEYS = ("user", "private_key", "known_hosts")
 LAST_PLAN = os.path.join("overcloud", "last-plan.json")
 
 
@@ -72,6 +73,7 @@ class Baremetal:
 class Ssh:
     user: str = "root"
     private_key: str = "~/.ssh/id_ed25519"
+    known_hosts: str | None = None   # the hosts' keys (the lab writes one); None: ssh's own
 
 
 @dataclass(frozen=True)
@@ -235,7 +237,8 @@ def parse(text: str, source: str = "the plan") -> Plan:
     ssh = _mapping(document.get("ssh"), "ssh", SSH_KEYS)
     return Plan(name, {host.name: host for host in hosts}, baremetal,
                 Ssh(_text(ssh.get("user"), "ssh", "user", Ssh.user),
-                    _text(ssh.get("private_key"), "ssh", "private_key", Ssh.private_key)),
+                    _text(ssh.get("private_key"), "ssh", "private_key", Ssh.private_key),
+                    _text(ssh.get("known_hosts"), "ssh", "known_hosts", None)),
                 _settings(document.get("settings")))
 
 

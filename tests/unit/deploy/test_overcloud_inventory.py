@@ -72,3 +72,15 @@ def test_provisioned_nodes_join_their_role_group(tmp_path):
     _, document = _written(tmp_path, extra_hosts={"node-3": node})
     assert document["all"]["children"]["compute"]["hosts"]["node-3"] == {
         "ansible_host": "192.168.24.30"}
+
+
+def test_known_hosts_from_the_plan_let_a_by_hand_run_check_host_keys():
+    from undercloud.deploy import inventory
+    from undercloud.deploy.plan import parse
+    plan = parse("hosts: {c: {address: 10.0.0.2, roles: [control]}}\n"
+                 "ssh: {known_hosts: /lab/ssh/known_hosts}\n")
+
+    document = inventory.document(plan, plan.hosts, "/s", "http://r")
+
+    assert document["all"]["vars"]["ansible_ssh_common_args"] == (
+        "-o UserKnownHostsFile=/lab/ssh/known_hosts -o StrictHostKeyChecking=yes")

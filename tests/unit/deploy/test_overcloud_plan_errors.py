@@ -41,7 +41,7 @@ def _host(**fields):
     ({**GOOD, "host": {}}, "the plan: unknown key 'host' "
                            "(allowed: name, hosts, baremetal, ssh, settings)"),
     ({**GOOD, "ssh": {"user": "root", "key": "k"}},
-     "ssh: unknown key 'key' (allowed: user, private_key)"),
+     "ssh: unknown key 'key' (allowed: user, private_key, known_hosts)"),
     ({**GOOD, "settings": {"computer": {}}}, "settings: unknown key 'computer'"),
     ({"hosts": {}}, "the plan has no hosts: list hosts (deployed servers) or add a "
                     "baremetal section"),
