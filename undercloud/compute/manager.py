@@ -148,7 +148,9 @@ class ComputeManager(Manager):
         report = {
             "host": self.host, "hypervisor_hostname": self.host, "hypervisor_type": "QEMU",
             "hypervisor_version": resources["hypervisor_version"],
-            "cpu_arch": resources["cpu_arch"], "host_ip": self.config.host,
+            "cpu_arch": resources["cpu_arch"],
+            # This host's own address (an overcloud compute host's), not the API's.
+            "host_ip": self.config["network"]["tunnel_ip"] or self.config.host,
             "cpu_info": {"arch": resources["cpu_arch"], "virt_type": resources["virt_type"]},
             "vcpus": _option(self.config, "host_vcpus", resources["vcpus"]),
             "memory_mb": _option(self.config, "host_memory_mb", resources["memory_mb"]),

@@ -35,7 +35,7 @@ NODE_IMAGE = os.path.join(os.path.expanduser("~/.cache/stackbox"), "overcloud-no
 REQUESTED = "requested.json"
 INDEX_FILES = ("Packages", "Packages.gz", "Release")
 # apt-get --print-uris: 'URL' FILE SIZE HASH
-URI_LINE = re.compile(r"^'([^']+)' (\S+\.deb) (\d+) \S+$")
+URI_LINE = re.compile(r"^'([^']+)' (\S+\.deb) (\d+)(?: \S*)?$")  # security mirror lines carry no hash
 
 
 def role_packages(roles_dir: str) -> list[str]:
