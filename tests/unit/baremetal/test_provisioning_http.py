@@ -122,6 +122,8 @@ def test_the_package_repository_is_served_as_files(server, tmp_path):
     status, headers, body = call(server, "HEAD", f"/repo/python/{WHEEL}")
     assert (status, headers["Content-Length"], body) == (200, "1000002", b"")
     assert call(server, "GET", "/repo/debian/Packages")[2] == b"Package: iptables\n"
+    # apt's path in a flat repository ("deb URL ./").
+    assert call(server, "GET", "/repo/debian/./Packages")[2] == b"Package: iptables\n"
     status, headers, body = call(server, "GET", "/repo/python/")
     assert (status, headers["Content-Type"]) == (200, "text/html")
     assert WHEEL in body.decode()
@@ -133,7 +135,7 @@ def test_nothing_outside_the_repository_or_hidden_in_it_is_served(server):
     for path in ("/repo/python/../../vmlinuz", "/repo/python/%2e%2e/%2e%2e/vmlinuz",
                  "/repo/..%2f..%2fvmlinuz", "/repo//etc/passwd", "/repo/%2fetc/passwd",
                  "/repo/debian/passwd", "/repo/.lock", "/repo/debian/", "/repo/",
-                 "/repo/python/missing.whl", "/repo/debian/Packages/x", "/repo"):
+                 "/repo/python/missing.whl", "/repo/debian/Packages/x", "/repo", "/repo/."):
         assert call(server, "GET", path)[0] == 404, path
     assert call(server, "POST", f"/repo/python/{WHEEL}", b"")[0] == 405
 

@@ -56,7 +56,11 @@ def repo_file(repo_root: str | None, path: str) -> str | None:
     no repository, a hidden or empty name, or a way out of it (.., a symlink leading out)."""
     if repo_root is None:
         return None
-    parts = urllib.parse.unquote(path[len(REPO_PREFIX):]).split("/")
+    # apt asks a flat repository ("deb URL ./") for ./Packages: "." is no step at all.
+    parts = [part for part in urllib.parse.unquote(path[len(REPO_PREFIX):]).split("/")
+             if part != "."]
+    if not parts:
+        return None
     if parts[-1] == "":
         parts[-1] = "index.html"
     if any(part == "" or part.startswith(".") or "\0" in part for part in parts):
