@@ -24,8 +24,8 @@ from pyroute2 import IPRoute
 from undercloud.baremetal.drivers import bridge
 from undercloud.common.files import write_atomic
 from undercloud.lab import bmcs, nspawn
-from undercloud.lab.lab import BMC_ADDRESS, BMC_USER, STATE_FILE, LabError, \
-    check_bmc_ports, check_kind, check_name, load, save
+from undercloud.lab.lab import BMC_ADDRESS, BMC_USER, LabError, \
+    check_bmc_ports, check_kind, check_name, forget, load, save
 
 LOG = logging.getLogger(__name__)
 KIND = "nspawn"
@@ -297,20 +297,7 @@ def _remove(state: dict) -> list[str]:
         bridge.remove(os.path.join(state["lab_dir"], BRIDGE_RECORD))
     except (bridge.BridgeError, OSError) as exc:
         problems.append(str(exc))
-    for leftover in (INVENTORY, KNOWN_HOSTS):
-        path = os.path.join(state["lab_dir"], leftover)
-        if os.path.exists(path):
-            os.unlink(path)
-    for folder in ("bmc", "hosts"):
-        try:
-            os.rmdir(os.path.join(state["lab_dir"], folder))
-        except OSError:
-            pass   # missing, or holds files the lab did not make
-    if problems:
-        save(state)
-    else:
-        os.unlink(os.path.join(state["lab_dir"], STATE_FILE))
-    return problems
+    return forget(state, (INVENTORY, KNOWN_HOSTS), ("bmc", "hosts"), problems)
 
 
 def down(state: dict) -> dict:

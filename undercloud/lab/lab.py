@@ -229,11 +229,17 @@ def _remove(state: dict, connection) -> list[str]:
             bridge.remove(state["bridge"])
         except bridge.BridgeError as exc:
             problems.append(str(exc))
-    for leftover in ("nodes.yaml", "instackenv.json"):
+    return forget(state, ("nodes.yaml", "instackenv.json"), ("bmc", "disks"), problems)
+
+
+def forget(state: dict, files, folders, problems: list[str]) -> list[str]:
+    """Remove the files the lab wrote and its emptied folders; the state goes too unless
+    something could not be removed (then a later `lab down` retries). Returns `problems`."""
+    for leftover in files:
         path = os.path.join(state["lab_dir"], leftover)
         if os.path.exists(path):
             os.unlink(path)
-    for folder in ("bmc", "disks"):
+    for folder in folders:
         try:
             os.rmdir(os.path.join(state["lab_dir"], folder))
         except OSError:
