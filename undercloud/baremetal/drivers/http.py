@@ -192,6 +192,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    # A stop must not wait on a client gone silent mid-download (a lab host removed first).
+    block_on_close = False
     allow_reuse_address = True
 
     def __init__(self, address, files):
