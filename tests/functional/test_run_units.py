@@ -7,16 +7,11 @@ import subprocess
 import pytest
 
 from tests.fixtures.processes import wait_for
-from tests.fixtures.undercloud import REPO, stackbox_argv, write_config
+from tests.fixtures.undercloud import REPO, stackbox, stackbox_argv, write_config
 from undercloud.common import config as configuration
 from undercloud.serve import clouds, health, secrets
 
 pytestmark = [pytest.mark.functional, pytest.mark.clients, pytest.mark.timeout(180)]
-
-
-def stackbox(*args):
-    return subprocess.run(stackbox_argv(*args), capture_output=True, text=True, timeout=120,
-                          cwd=str(REPO))
 
 
 @pytest.fixture

@@ -79,9 +79,7 @@ def _complete(directory: str) -> bool:
 def _create_missing(directory: str) -> None:
     os.chmod(directory, 0o700)
     for name in (BROKER, PEER):
-        if not os.path.exists(os.path.join(directory, f"{name}.key_secret")):
-            for path in zmq.auth.create_certificates(directory, name):
-                os.chmod(path, 0o600)
+        create_pair(directory, name)
     authorized = os.path.join(directory, "authorized")
     os.makedirs(authorized, mode=0o700, exist_ok=True)
     os.chmod(authorized, 0o700)
@@ -89,6 +87,16 @@ def _create_missing(directory: str) -> None:
     if not os.path.exists(accepted):
         shutil.copyfile(os.path.join(directory, f"{PEER}.key"), accepted)
         os.chmod(accepted, 0o600)
+
+
+def create_pair(directory: str, name: str) -> bool:
+    """NAME.key and NAME.key_secret (0600) unless the secret half exists; True when made."""
+    if os.path.exists(os.path.join(directory, f"{name}.key_secret")):
+        return False
+    with _private_umask():
+        for path in zmq.auth.create_certificates(directory, name):
+            os.chmod(path, 0o600)
+    return True
 
 
 @contextlib.contextmanager

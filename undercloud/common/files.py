@@ -25,6 +25,14 @@ def write_secret(path: str, data: str | bytes):
     write_atomic(path, data, mode=0o600)
 
 
+def write_secret_once(path: str, make) -> bool:
+    """Write make()'s value as a secret file unless it exists; True when it wrote it."""
+    if os.path.exists(path):
+        return False
+    write_secret(path, make())
+    return True
+
+
 def read_text(path: str) -> str:
     with open(path) as stream:
         return stream.read().strip()

@@ -6,6 +6,7 @@ import os
 import yaml
 
 from undercloud.common.files import write_secret
+from undercloud.serve.clouds import admin_cloud
 
 CLOUD_NAME = "overcloud"
 IDENTITY_PORT = 5000
@@ -18,14 +19,7 @@ def clouds_path(state_dir: str) -> str:
 
 
 def cloud(control_address: str, password: str) -> dict:
-    return {
-        "auth": {"auth_url": f"http://{control_address}:{IDENTITY_PORT}/v3",
-                 "username": "admin", "password": password, "project_name": "admin",
-                 "user_domain_name": "Default", "project_domain_name": "Default"},
-        "region_name": "RegionOne",
-        "interface": "public",
-        "identity_api_version": 3,
-    }
+    return admin_cloud(f"http://{control_address}:{IDENTITY_PORT}", password, "RegionOne")
 
 
 def write(state_dir: str, control_address: str, password: str) -> tuple[str, str]:

@@ -12,10 +12,10 @@ missing (a new host gets its pair, nobody else's changes). Values are never prin
 import os
 import secrets as random
 
-import zmq.auth
 from cryptography.fernet import Fernet
 
-from undercloud.common.files import read_text, write_secret
+from undercloud.bus import keys
+from undercloud.common.files import read_text, write_secret_once
 
 SECRETS_DIR = os.path.join("overcloud", "secrets")
 
@@ -33,27 +33,6 @@ def _private_dir(path: str) -> None:
     os.chmod(path, 0o700)
 
 
-def _ensure_file(path: str, make) -> bool:
-    if os.path.exists(path):
-        return False
-    write_secret(path, make())
-    return True
-
-
-def _ensure_pair(directory: str, name: str) -> bool:
-    """NAME.key and NAME.key_secret, made together when the secret half is missing."""
-    if os.path.exists(os.path.join(directory, f"{name}.key_secret")):
-        return False
-    # Files are born private, so there is no moment when a secret is readable by others.
-    previous = os.umask(0o077)
-    try:
-        for path in zmq.auth.create_certificates(directory, name):
-            os.chmod(path, 0o600)
-    finally:
-        os.umask(previous)
-    return True
-
-
 def ensure(directory: str, host_names) -> list[str]:
     """Make whichever secrets are missing; return what was made, by name (never a value)."""
     _private_dir(directory)
@@ -62,17 +41,18 @@ def ensure(directory: str, host_names) -> list[str]:
         ("database-password", lambda: random.token_urlsafe(24)),
         ("encryption-key", Fernet.generate_key),
         ("metadata-secret", lambda: random.token_urlsafe(32)),
-    ) if _ensure_file(os.path.join(directory, name), make)]
+    ) if write_secret_once(os.path.join(directory, name), make)]
     token_keys = os.path.join(directory, "token-keys")
     _private_dir(token_keys)
     # Keystone's key repository layout: 0 is the staged key, the highest number is primary.
     made += [f"token-keys/{number}" for number in ("0", "1")
-             if _ensure_file(os.path.join(token_keys, number), Fernet.generate_key)]
+             if write_secret_once(os.path.join(token_keys, number), Fernet.generate_key)]
     bus = os.path.join(directory, "bus")
     hosts = os.path.join(bus, "hosts")
     _private_dir(bus)
     _private_dir(hosts)
-    if _ensure_pair(bus, "broker"):
+    if keys.create_pair(bus, "broker"):
         made.append("bus/broker.key")
-    made += [f"bus/hosts/{name}.key" for name in sorted(host_names) if _ensure_pair(hosts, name)]
+    made += [f"bus/hosts/{name}.key" for name in sorted(host_names)
+             if keys.create_pair(hosts, name)]
     return made

@@ -8,7 +8,7 @@ import secrets as random
 
 from cryptography.fernet import Fernet
 
-from undercloud.common.files import read_text, write_secret
+from undercloud.common.files import read_text, write_secret, write_secret_once
 
 
 def secrets_dir(config) -> str:
@@ -40,19 +40,12 @@ def metadata_secret(config) -> bytes:
     return read_text(metadata_secret_file(config)).encode()
 
 
-def _ensure(path: str, make) -> bool:
-    if os.path.exists(path):
-        return False
-    write_secret(path, make())
-    return True
-
-
 def ensure_secrets(config) -> list[str]:
     """Create whichever secrets are missing; return the names made (never the values)."""
     os.makedirs(secrets_dir(config), mode=0o700, exist_ok=True)
     os.chmod(secrets_dir(config), 0o700)
     made = []
-    if _ensure(admin_password_file(config), lambda: random.token_urlsafe(18)):
+    if write_secret_once(admin_password_file(config), lambda: random.token_urlsafe(18)):
         made.append("admin password")
     keys = token_keys_dir(config)
     os.makedirs(keys, mode=0o700, exist_ok=True)
@@ -61,9 +54,9 @@ def ensure_secrets(config) -> list[str]:
         write_secret(os.path.join(keys, "0"), Fernet.generate_key())
         write_secret(os.path.join(keys, "1"), Fernet.generate_key())
         made.append("token keys")
-    if _ensure(encryption_key_file(config), Fernet.generate_key):
+    if write_secret_once(encryption_key_file(config), Fernet.generate_key):
         made.append("encryption key")
-    if _ensure(metadata_secret_file(config), lambda: random.token_urlsafe(32)):
+    if write_secret_once(metadata_secret_file(config), lambda: random.token_urlsafe(32)):
         made.append("metadata secret")
     from undercloud.bus import keys as bus_keys
     fresh = not os.path.isdir(bus_keys.key_dir(config))
