@@ -12,7 +12,8 @@ import time
 import urllib.error
 import urllib.request
 
-from undercloud.deploy import clouds, inventory, progress, provision, report, run, secrets
+from undercloud.deploy import (clouds, host_keys, inventory, node_config, progress, provision,
+                               report, run, secrets)
 from undercloud.deploy import plan as plans
 from undercloud.lab import cloud as undercloud_api
 from undercloud.lab import enroll
@@ -22,6 +23,8 @@ REPO_CHECK_TIMEOUT = 10
 REPO_SERVED_WITHIN = 20   # seconds: the conductor's tick (baremetal.heartbeat_interval) and more
 # Bare-metal deploys are bounded by the conductor's own call-back timeout, plus this margin.
 PROVISION_MARGIN_SECONDS = 600
+# A deployed node boots from its disk before sshd answers (minutes under emulation).
+SSH_WAIT_SECONDS = 900
 LOG_TAIL_LINES = 15
 ANSIBLE_LOG = os.path.join("overcloud", "ansible.log")
 EVENTS = os.path.join("overcloud", "events.jsonl")
@@ -59,16 +62,22 @@ def _check_repo(config, say) -> str:
         time.sleep(1)
 
 
-def _baremetal_hosts(config, plan, say) -> dict[str, plans.Host]:
+def _baremetal_hosts(config, plan, state_dir: str, say) -> dict[str, plans.Host]:
+    """Provision the plan's bare-metal roles and learn the nodes' SSH host keys."""
     try:
+        key = node_config.public_key(plan.ssh.private_key)
         session = undercloud_api.Session(undercloud_api.find_cloud(plan.baremetal.cloud,
                                                                    config["data_dir"]))
         api = enroll.Baremetal(session)
-        found = provision.provision(
+        found, fresh = provision.provision(
             api, session, plan.baremetal, config["baremetal"]["provisioning_address"],
-            {host.address for host in plan.hosts.values()}, say,
+            {host.address for host in plan.hosts.values()}, key, say,
             config["baremetal"]["deploy_callback_timeout"] + PROVISION_MARGIN_SECONDS)
-    except (undercloud_api.CloudError, provision.ProvisionError) as exc:
+        host_keys.learn(host_keys.known_hosts_path(state_dir),
+                        {name: host.address for name, host in found.items()}, fresh, say,
+                        SSH_WAIT_SECONDS)
+    except (undercloud_api.CloudError, provision.ProvisionError, node_config.NodeConfigError,
+            host_keys.HostKeyError) as exc:
         raise DeployError(f"bare metal: {exc}") from None
     for name, host in found.items():
         if name in plan.hosts:
@@ -98,15 +107,17 @@ def _prepare(config, plan, state_dir: str, say) -> tuple[dict, str, str]:
     secrets_dir = secrets.secrets_dir(state_dir)
     made = secrets.ensure(secrets_dir, plan.hosts)
     hosts = dict(plan.hosts)
+    known_hosts = None
     if plan.baremetal:
-        hosts.update(_baremetal_hosts(config, plan, say))
+        hosts.update(_baremetal_hosts(config, plan, state_dir, say))
+        known_hosts = host_keys.known_hosts_path(state_dir)
         made += secrets.ensure(secrets_dir, hosts)
     say(f"Secrets in {secrets_dir}: " + (f"made {', '.join(made)}" if made else
                                          "all kept from the last deploy"))
     repo_url = _check_repo(config, say)
     say(f"Package repository: {repo_url} answers")
     path = inventory.write(inventory.inventory_path(state_dir), plan, hosts, secrets_dir,
-                           repo_url)
+                           repo_url, known_hosts)
     say(f"Inventory: {path}")
     return hosts, path, secrets_dir
 

@@ -30,8 +30,10 @@ def control_address(hosts: dict[str, Host]) -> str:
     return next(host.address for host in ordered_hosts(hosts) if "control" in host.roles)
 
 
-def document(plan: Plan, hosts: dict[str, Host], secrets_dir: str, repo_url: str) -> dict:
-    """The inventory as a mapping; `hosts` are the plan's and the provisioned nodes'."""
+def document(plan: Plan, hosts: dict[str, Host], secrets_dir: str, repo_url: str,
+             nodes_known_hosts: str | None = None) -> dict:
+    """The inventory as a mapping; `hosts` are the plan's and the provisioned nodes',
+    `nodes_known_hosts` the file of the provisioned nodes' host keys."""
     children = {}
     for role in catalogue.CATALOGUE.values():
         if role.unavailable:
@@ -45,10 +47,14 @@ def document(plan: Plan, hosts: dict[str, Host], secrets_dir: str, repo_url: str
         children[role.name] = group
     connection = {"ansible_user": plan.ssh.user,
                   "ansible_ssh_private_key_file": plan.ssh.private_key}
-    if plan.ssh.known_hosts:
-        # Checked against the given keys, so a by-hand run needs no ansible.cfg to connect.
+    if plan.ssh.known_hosts or nodes_known_hosts:
+        # Checked against the given keys, so a by-hand run needs no ansible.cfg to connect;
+        # the provisioned nodes' keys come on top of the plan's file (else ssh's own).
+        files = [plan.ssh.known_hosts or "~/.ssh/known_hosts", nodes_known_hosts]
+        listed = " ".join(path for path in files if path)
+        listed = f'"{listed}"' if " " in listed else listed
         connection["ansible_ssh_common_args"] = (
-            f"-o UserKnownHostsFile={plan.ssh.known_hosts} -o StrictHostKeyChecking=yes")
+            f"-o UserKnownHostsFile={listed} -o StrictHostKeyChecking=yes")
     return {"all": {
         "vars": {
             "stackbox_cloud_name": plan.name,
@@ -62,8 +68,9 @@ def document(plan: Plan, hosts: dict[str, Host], secrets_dir: str, repo_url: str
 
 
 def write(path: str, plan: Plan, hosts: dict[str, Host], secrets_dir: str,
-          repo_url: str) -> str:
-    text = yaml.safe_dump(document(plan, hosts, secrets_dir, repo_url), sort_keys=False)
+          repo_url: str, nodes_known_hosts: str | None = None) -> str:
+    text = yaml.safe_dump(document(plan, hosts, secrets_dir, repo_url, nodes_known_hosts),
+                          sort_keys=False)
     write_atomic(path, "# Written by `stackbox overcloud deploy`; run by hand with\n"
                        f"#   ansible-playbook -i {path} playbooks/overcloud.yml\n" + text)
     return path

@@ -1,6 +1,7 @@
 """The plan's bare-metal roles, provisioned through the undercloud's bare-metal API (as
 TripleO's `openstack overcloud node provision`): per role, `count` nodes whose capabilities
-say profile:<profile>; available ones get a ctlplane address and the image, then go active.
+say profile:<profile>; available ones get a ctlplane address and the image, then go active
+with a config drive that gives them their name, address and the deployer's SSH key.
 
 Nodes already active with the role's profile are kept as they are, so a re-run provisions
 only what is missing. Each provisioned node becomes a host named after the node, at the
@@ -9,6 +10,7 @@ ctlplane address recorded in its instance_info.
 import ipaddress
 import time
 
+from undercloud.deploy import node_config
 from undercloud.deploy import roles as catalogue
 from undercloud.deploy.plan import Baremetal, Host
 from undercloud.deploy.progress import duration_text
@@ -150,9 +152,18 @@ def _host(node: dict, role: str) -> Host:
     return Host(node_name(node), address, (role,), catalogue.services_for((role,)))
 
 
+def _boot_mac(api, node: dict) -> str:
+    try:
+        return node_config.boot_mac(api.ports(node["uuid"]))
+    except node_config.NodeConfigError as exc:
+        raise ProvisionError(f"node {node_name(node)}: {exc}") from None
+
+
 def provision(api, session, baremetal: Baremetal, provisioning_address: str,
-              used_addresses: set[str], say, timeout: float) -> dict[str, Host]:
-    """Deploy what the plan's baremetal section is missing; return every node's host."""
+              used_addresses: set[str], public_key: str, say,
+              timeout: float) -> tuple[dict[str, Host], set[str]]:
+    """Deploy what the plan's baremetal section is missing; return every node's host and the
+    names of those deployed now."""
     nodes = api.nodes()
     chosen = choose(nodes, baremetal)
     new = [node for _, fresh in chosen.values() for node in fresh]
@@ -162,12 +173,15 @@ def provision(api, session, baremetal: Baremetal, provisioning_address: str,
     for role, (kept, fresh) in chosen.items():
         say(f"Bare metal {role}: {len(kept)} node(s) kept, {len(fresh)} to deploy"
             + (f" ({', '.join(node_name(node) for node in fresh)})" if fresh else ""))
+    # Every node's MAC is checked before any node is changed.
+    macs = {node["uuid"]: _boot_mac(api, node) for node in new}
     for node in new:
+        address = addresses[node["uuid"]]
         api.call("PATCH", f"/nodes/{node['uuid']}", [
             {"op": "add", "path": "/instance_info/image_source", "value": image},
-            {"op": "add", "path": "/instance_info/ctlplane_address",
-             "value": addresses[node["uuid"]]}])
-        api.set_provision_state(node["uuid"], "active")
+            {"op": "add", "path": "/instance_info/ctlplane_address", "value": address}])
+        api.set_provision_state(node["uuid"], "active", configdrive=node_config.config_drive(
+            node, macs[node["uuid"]], address, provisioning_address, public_key))
     waiting = [node["uuid"] for kept, fresh in chosen.values() for node in kept + fresh
                if node.get("provision_state") != ACTIVE or node in fresh]
     final = wait_active(api, waiting, say, timeout) if waiting else {}
@@ -176,4 +190,4 @@ def provision(api, session, baremetal: Baremetal, provisioning_address: str,
         for node in kept + fresh:
             host = _host(final.get(node["uuid"], node), role)
             hosts[host.name] = host
-    return hosts
+    return hosts, {node_name(node) for node in new}

@@ -42,8 +42,12 @@ class Baremetal:
         ports = self.call("GET", f"/ports/detail?address={mac}")["ports"]
         return ports[0] if ports else None
 
-    def set_provision_state(self, node_id: str, verb: str) -> None:
-        self.call("PUT", f"/nodes/{node_id}/states/provision", {"target": verb})
+    def set_provision_state(self, node_id: str, verb: str, **params) -> None:
+        """`params`: what the verb takes besides the target, e.g. configdrive."""
+        self.call("PUT", f"/nodes/{node_id}/states/provision", {"target": verb, **params})
+
+    def ports(self, node_id: str) -> list[dict]:
+        return self.call("GET", f"/ports/detail?node={node_id}")["ports"]
 
 
 def _driver_info(entry: dict) -> dict:

@@ -84,3 +84,16 @@ def test_known_hosts_from_the_plan_let_a_by_hand_run_check_host_keys():
 
     assert document["all"]["vars"]["ansible_ssh_common_args"] == (
         "-o UserKnownHostsFile=/lab/ssh/known_hosts -o StrictHostKeyChecking=yes")
+
+
+def test_provisioned_nodes_keys_are_checked_beside_the_plans_or_ssh_own_file():
+    from undercloud.deploy import inventory
+    from undercloud.deploy.plan import parse
+    own = parse("hosts: {c: {address: 10.0.0.2, roles: [control]}}\n")
+    lab = parse("hosts: {c: {address: 10.0.0.2, roles: [control]}}\n"
+                "ssh: {known_hosts: /lab/ssh/known_hosts}\n")
+
+    for plan, first in ((own, "~/.ssh/known_hosts"), (lab, "/lab/ssh/known_hosts")):
+        document = inventory.document(plan, plan.hosts, "/s", "http://r", "/d/known_hosts")
+        assert document["all"]["vars"]["ansible_ssh_common_args"] == (
+            f'-o UserKnownHostsFile="{first} /d/known_hosts" -o StrictHostKeyChecking=yes')

@@ -1,6 +1,6 @@
 """Bare-metal provisioning's choices, fed with canned answers of the bare-metal API (the
-path cannot run end to end here: the node image is not PXE-deployable yet): nodes are picked
-by profile, kept when already active, given free ctlplane addresses and the image, and
+lab test tests/lab/test_overcloud.py runs it for real): nodes are picked by profile, kept
+when already active, given free ctlplane addresses, the image and a config drive, and
 waited for until active, with clear errors for too few nodes, a failed deploy or a timeout."""
 import copy
 
@@ -17,11 +17,27 @@ baremetal:
 """
 
 
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtest deployer"
+
+
+def _drive(name, address):
+    return {"meta_data": {"uuid": f"uuid-{name}", "name": name, "hostname": name,
+                          "public_keys": {"stackbox-deployer": KEY}},
+            "network_data": {
+                "links": [{"id": "ctlplane-nic", "type": "phy",
+                           "ethernet_mac_address": f"52:54:00:00:00:{len(name):02x}"}],
+                "networks": [{"id": "ctlplane", "type": "ipv4", "link": "ctlplane-nic",
+                              "ip_address": address, "netmask": "255.255.255.0",
+                              "routes": []}],
+                "services": []}}
+
+
 def _node(name, state, profile, address=None, **fields):
     node = {"uuid": f"uuid-{name}", "name": name, "provision_state": state,
             "maintenance": False, "last_error": None,
             "properties": {"capabilities": f"boot_mode:bios,profile:{profile}"},
-            "instance_info": {"ctlplane_address": address} if address else {}}
+            "instance_info": {"ctlplane_address": address} if address else {},
+            "ports": [{"address": f"52:54:00:00:00:{len(name):02x}", "pxe_enabled": True}]}
     return {**node, **fields}
 
 
@@ -50,8 +66,12 @@ class CannedBaremetal:
         for operation in body:
             node["instance_info"][operation["path"].split("/")[2]] = operation["value"]
 
-    def set_provision_state(self, uuid, verb):
-        self.calls.append(("PUT", f"/nodes/{uuid}/states/provision", {"target": verb}))
+    def ports(self, uuid):
+        return next(node["ports"] for node in self.node_list if node["uuid"] == uuid)
+
+    def set_provision_state(self, uuid, verb, **params):
+        self.calls.append(("PUT", f"/nodes/{uuid}/states/provision",
+                           {"target": verb, **params}))
         self.walking[uuid] = list(self.journey)
 
 
@@ -70,8 +90,11 @@ class CannedImages:
 def _provision(api, plan_text=PLAN, images=({"id": "image-1"},), timeout=60):
     plan = plans.parse(plan_text)
     said = []
-    hosts = provision.provision(api, CannedImages(list(images)), plan.baremetal,
-                                "192.168.24.1/24", {"192.168.24.31"}, said.append, timeout)
+    hosts, fresh = provision.provision(api, CannedImages(list(images)), plan.baremetal,
+                                       "192.168.24.1/24", {"192.168.24.31"}, KEY,
+                                       said.append, timeout)
+    assert fresh == {call[1].split("/")[2][len("uuid-"):] for call in api.calls
+                     if call[0] == "PUT"}
     return hosts, said
 
 
@@ -98,12 +121,14 @@ def test_available_nodes_of_each_profile_are_deployed_and_active_ones_kept():
             {"op": "add", "path": "/instance_info/image_source", "value": "image-1"},
             {"op": "add", "path": "/instance_info/ctlplane_address",
              "value": "192.168.24.32"}]),
-        ("PUT", "/nodes/uuid-node-b/states/provision", {"target": "active"}),
+        ("PUT", "/nodes/uuid-node-b/states/provision",
+         {"target": "active", "configdrive": _drive("node-b", "192.168.24.32")}),
         ("PATCH", "/nodes/uuid-node-n", [
             {"op": "add", "path": "/instance_info/image_source", "value": "image-1"},
             {"op": "add", "path": "/instance_info/ctlplane_address",
              "value": "192.168.24.33"}]),
-        ("PUT", "/nodes/uuid-node-n/states/provision", {"target": "active"}),
+        ("PUT", "/nodes/uuid-node-n/states/provision",
+         {"target": "active", "configdrive": _drive("node-n", "192.168.24.33")}),
     ]
     assert said[:2] == ["Bare metal compute: 1 node(s) kept, 1 to deploy (node-b)",
                         "Bare metal network: 0 node(s) kept, 1 to deploy (node-n)"]
@@ -170,3 +195,13 @@ def test_the_image_must_exist_once_and_addresses_stay_in_the_provisioning_networ
     narrow = PLAN + "  ctlplane_range: [192.168.24.30, 192.168.24.32]\n"
     with pytest.raises(provision.ProvisionError, match="has 2 free address"):
         _provision(api, narrow)
+
+
+def test_a_node_without_a_pxe_port_stops_the_run_before_any_node_changes():
+    api = CannedBaremetal([_node("node-a", "available", "compute"),
+                           _node("node-b", "available", "compute", ports=[]),
+                           _node("node-n", "available", "net")])
+    with pytest.raises(provision.ProvisionError, match="^node node-b: the node has no "
+                       "PXE-enabled port to put the ctlplane address on"):
+        _provision(api)
+    assert api.calls == []
