@@ -25,7 +25,7 @@ def add_parser(commands, add_config_flags):
                                      "baremetal.provisioning_bridge)")
     up.add_argument("--first-address", help="nspawn: the first host's address; the next "
                                              "ones follow in its /24, whose .1 the lab machine "
-                                             "has (default 192.168.24.10)")
+                                             "has (default 192.168.24.150)")
     up.add_argument("--memory", type=int, default=1024, help="VMs: MiB each (default 1024)")
     up.add_argument("--cpus", type=int, default=1, help="VMs: CPUs each (default 1)")
     up.add_argument("--disk", type=int, default=4, help="VMs: GiB of disk each (default 4)")

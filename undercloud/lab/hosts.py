@@ -30,7 +30,9 @@ from undercloud.lab.lab import BMC_ADDRESS, BMC_USER, LabError, \
 LOG = logging.getLogger(__name__)
 KIND = "nspawn"
 DEFAULT_NAME = "overcloud"
-DEFAULT_FIRST_ADDRESS = "192.168.24.10"
+# Above the undercloud's default PXE (.5-.24), node (.30-.99) and inspection (.100-.120)
+# ranges, so bare-metal nodes and lab hosts share br-ctlplane without clashing.
+DEFAULT_FIRST_ADDRESS = "192.168.24.150"
 DEFAULT_FIRST_BMC_PORT = 6230
 PREFIX = 24
 # The host side of a container's veth is vb-NAME, and interface names have 15 characters.
@@ -102,7 +104,7 @@ def _check_plan(state: dict, count: int) -> None:
         first = ipaddress.IPv4Address(state["first_address"])
     except ValueError:
         raise LabError(f"--first-address {state['first_address']!r} must be an IPv4 "
-                       "address, such as 192.168.24.10") from None
+                       "address, such as 192.168.24.150") from None
     own = bridge_address(state["first_address"])
     last = first + count - 1
     if first <= own.ip or last not in own.network or last == own.network.broadcast_address:

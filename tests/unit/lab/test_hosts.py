@@ -106,5 +106,5 @@ def test_an_existing_lab_keeps_its_own_settings(tmp_path):
 
 def test_a_new_lab_takes_the_defaults(tmp_path):
     assert hosts._settings(None, {"name": None}, "br-ctlplane") == {
-        "name": "overcloud", "bridge": "br-ctlplane", "first_address": "192.168.24.10",
+        "name": "overcloud", "bridge": "br-ctlplane", "first_address": "192.168.24.150",
         "first_bmc_port": 6230}
