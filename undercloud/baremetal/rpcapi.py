@@ -17,7 +17,9 @@ The deploy/discovery ramdisk speaks to the API, never the bus (Ironic's agent en
                                                          "FAILED", "error": str}}
        -> 202 {"command": null | {"name": "write_image", "params": {"url", "checksum",
                                   "checksum_algo": "md5"|"sha256"|"sha512", "disk_format":
-                                  "raw", "target_disk": "/dev/vda" | null}}
+                                  "raw", "target_disk": "/dev/vda" | null,
+                                  and with a config drive: "configdrive_url" (its ISO),
+                                  "configdrive_size" (bytes)}}
                          | {"name": "erase_devices", "params": {}}
                          | {"name": "reboot" | "power_off", "params": {}}}
           A wrong agent_token -> 401. The API keeps the token's SHA-256 in

@@ -13,7 +13,7 @@ _BOOL = {"type": ["string", "boolean", "null"]}
 _OBJECT_OR_NULL = {"type": ["object", "null"]}
 # Fields whose values may hold a password: their errors never quote the value.
 SECRET_BEARING = ("driver_info", "instance_info", "driver_internal_info", "rescue_password",
-                  "agent_token")
+                  "agent_token", "configdrive")
 
 NODE = {
     "type": "object",

@@ -1,13 +1,14 @@
 """How nodes, ports, drivers and conductors look in Ironic's api-ref, microversion by microversion.
 
 Secrets never leave here: driver_info shows each sealed key as "******", and keys that name a
-password, secret or token are masked in every dict a node carries (driverinfo.py).
+password, secret or token are masked in every dict a node carries (driverinfo.py); so are the
+config drive in instance_info and where it is published in driver_internal_info.
 """
 import datetime
 
 from flask import g
 
-from undercloud.baremetal import driverinfo, interfaces
+from undercloud.baremetal import configdrive, driverinfo, interfaces
 from undercloud.baremetal.models import Node, Port
 from undercloud.common.versions import base_url
 
@@ -54,9 +55,16 @@ def links(collection: str, ident: str) -> list[dict]:
 
 
 def instance_info(node: Node) -> dict:
-    shown = driverinfo.mask(node.instance_info)
-    if shown.get("configdrive"):
-        shown["configdrive"] = driverinfo.MASK
+    return _hidden(driverinfo.mask(node.instance_info), "configdrive")
+
+
+def driver_internal_info(node: Node) -> dict:
+    return _hidden(driverinfo.mask(node.driver_internal_info), configdrive.PUBLISHED_NOTE)
+
+
+def _hidden(shown: dict, key: str) -> dict:
+    if shown.get(key):
+        shown[key] = driverinfo.MASK
     return shown
 
 
@@ -90,7 +98,7 @@ def node(config, row: Node, fields=None, conductor: str | None = None) -> dict:
         "description": row.description,
         "driver": row.driver,
         "driver_info": driverinfo.shown(config, row),
-        "driver_internal_info": driverinfo.mask(row.driver_internal_info),
+        "driver_internal_info": driver_internal_info(row),
         "extra": row.extra or {},
         "fault": row.fault,
         "firmware_interface": interfaces.FIXED["firmware"],

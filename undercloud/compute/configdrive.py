@@ -4,6 +4,8 @@ Same layout as Nova's, so cloud-init, cirros and our tiny guest read it unchange
 openstack/<version>/{meta_data.json, user_data, network_data.json, vendor_data.json,
 vendor_data2.json} for each dated version and `latest`, plus EC2's
 ec2/<version>/{meta-data.json, user-data}. Built with xorriso (Debian package), never mounted.
+The bare-metal conductor writes its config drives with the same layout and writer
+(openstack_files, write_iso).
 """
 import base64
 import dataclasses
@@ -115,10 +117,7 @@ class ConfigDrive:
         }
         if self.user_data is not None:
             documents["user_data"] = self.user_data
-        files = {}
-        for version, names in OPENSTACK_VERSIONS:
-            for name in names & documents.keys():
-                files[f"openstack/{version}/{name}"] = documents[name]
+        files = openstack_files(documents)
         ec2 = _json(self.ec2_meta_data())
         for version in EC2_VERSIONS:
             files[f"ec2/{version}/meta-data.json"] = ec2
@@ -128,37 +127,53 @@ class ConfigDrive:
 
     def write(self, path: str) -> str:
         """Write the ISO to `path` in one step (a reader never sees half a drive)."""
-        directory = os.path.dirname(os.path.abspath(path))
-        os.makedirs(directory, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=directory, prefix=".configdrive-") as scratch:
-            tree = os.path.join(scratch, "tree")
-            for relative, content in self.files().items():
-                target = os.path.join(tree, relative)
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                with open(target, "wb") as stream:
-                    stream.write(content)
-            iso = os.path.join(scratch, "disk.config")
-            _make_iso(self.uuid, tree, iso)
-            os.chmod(iso, 0o644)
-            os.replace(iso, path)
-        return path
+        return write_iso(self.files(), path, f"instance {self.uuid}")
 
 
 def _json(document) -> bytes:
     return json.dumps(document, sort_keys=True).encode()
 
 
-def _make_iso(uuid, tree, iso):
+def openstack_files(documents: dict[str, bytes]) -> dict[str, bytes]:
+    """openstack/<version>/<name> for each document (meta_data.json, user_data...) in every
+    metadata version that had it: Nova's layout."""
+    files = {}
+    for version, names in OPENSTACK_VERSIONS:
+        for name in names & documents.keys():
+            files[f"openstack/{version}/{name}"] = documents[name]
+    return files
+
+
+def write_iso(files: dict[str, bytes], path: str, owner: str, mode: int = 0o644) -> str:
+    """Write `files` (path on the ISO -> content) as an ISO labelled config-2 to `path` in one
+    step, with `mode`; `owner` ("instance <uuid>") names whose drive it is in errors."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".configdrive-") as scratch:
+        tree = os.path.join(scratch, "tree")
+        for relative, content in files.items():
+            target = os.path.join(tree, relative)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as stream:
+                stream.write(content)
+        iso = os.path.join(scratch, "disk.config")
+        _make_iso(owner, tree, iso)
+        os.chmod(iso, mode)
+        os.replace(iso, path)
+    return path
+
+
+def _make_iso(owner, tree, iso):
     # Nova's genisoimage arguments, in xorriso's mkisofs emulation: Joliet + Rock Ridge.
     command = ["xorriso", "-as", "mkisofs", "-o", iso, "-ldots", "-allow-lowercase",
                "-allow-multidot", "-l", "-publisher", "Stackbox", "-quiet", "-J", "-r",
                "-V", LABEL, tree]
     if shutil.which("xorriso") is None:
-        raise ConfigDriveError(f"cannot build the config drive of instance {uuid}: xorriso is "
+        raise ConfigDriveError(f"cannot build the config drive of {owner}: xorriso is "
                                "not installed (Debian package xorriso)")
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
-        raise ConfigDriveError(f"cannot build the config drive of instance {uuid}: xorriso "
+        raise ConfigDriveError(f"cannot build the config drive of {owner}: xorriso "
                                f"exited {result.returncode}: {result.stderr.strip()[-500:]}")
 
 

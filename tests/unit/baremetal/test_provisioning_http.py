@@ -58,6 +58,8 @@ def server(tmp_path, api):
     (tmp_path / "ipxe" / "52-54-00-00-00-01.ipxe").write_text("#!ipxe\nexit\n")
     (tmp_path / "images" / IMAGE_DIR).mkdir(parents=True)
     (tmp_path / "images" / IMAGE_DIR / f"{NODE}.raw").write_bytes(b"\0" * 3 + b"raw" * 100000)
+    (tmp_path / "configdrives" / IMAGE_DIR).mkdir(parents=True)
+    (tmp_path / "configdrives" / IMAGE_DIR / f"{NODE}.iso").write_bytes(b"CD001" * 1000)
     (tmp_path / "vmlinuz").write_bytes(b"kernel" * 1000)
     (tmp_path / "initrd.img").write_bytes(b"initrd")
     repo = tmp_path / "repo"
@@ -103,6 +105,7 @@ def test_scripts_the_ramdisk_and_images_are_served_whole(server, tmp_path):
     assert call(server, "GET", "/ramdisk/initrd.img")[2] == b"initrd"
     image = call(server, "GET", f"/images/{IMAGE_DIR}/{NODE}.raw")
     assert image[2] == (tmp_path / "images" / IMAGE_DIR / f"{NODE}.raw").read_bytes()
+    assert call(server, "GET", f"/configdrives/{IMAGE_DIR}/{NODE}.iso")[2] == b"CD001" * 1000
     status, headers, body = call(server, "HEAD", "/ramdisk/vmlinuz")
     assert (status, headers["Content-Length"], body) == (200, "6000", b"")
 
@@ -110,6 +113,8 @@ def test_scripts_the_ramdisk_and_images_are_served_whole(server, tmp_path):
 def test_anything_else_is_not_found(server):
     for path in ("/ipxe/../../etc/passwd", "/ipxe/missing.ipxe", "/ipxe/",
                  f"/images/short/{NODE}.raw", f"/images/{IMAGE_DIR}/../vmlinuz",
+                 f"/configdrives/short/{NODE}.iso", f"/configdrives/{IMAGE_DIR}/{NODE}.raw",
+                 f"/images/{IMAGE_DIR}/{NODE}.iso",
                  "/ramdisk/other", "/v1/nodes", "/v1/heartbeat/a/b", "/"):
         assert call(server, "GET", path)[0] == 404, path
     assert call(server, "POST", "/ipxe/52-54-00-00-00-01.ipxe", b"")[0] == 405
@@ -151,14 +156,16 @@ def test_without_a_repository_there_is_no_repo_path(tmp_path):
         server.stop()
 
 
-def test_the_log_hides_an_images_random_path(server):
+def test_the_log_hides_the_random_path_of_images_and_config_drives(server):
     call(server, "GET", f"/images/{IMAGE_DIR}/{NODE}.raw")
+    call(server, "GET", f"/configdrives/{IMAGE_DIR}/{NODE}.iso")
     call(server, "GET", "/ipxe/missing.ipxe")
-    # A request is recorded once its reply is sent, so two may land in either order.
-    records = sorted(recorded(server, 2), key=lambda r: r["path"])
+    # A request is recorded once its reply is sent, so several may land in any order.
+    records = sorted(recorded(server, 3), key=lambda r: r["path"])
     assert [(r["method"], r["path"], r["status"]) for r in records] == [
+        ("GET", f"/configdrives/***/{NODE}.iso", 200),
         ("GET", f"/images/***/{NODE}.raw", 200), ("GET", "/ipxe/missing.ipxe", 404)]
-    assert records[0]["bytes"] == 300003 and records[0]["client"] == "127.0.0.1"
+    assert records[1]["bytes"] == 300003 and records[1]["client"] == "127.0.0.1"
     assert IMAGE_DIR not in json.dumps(records)
 
 

@@ -86,8 +86,8 @@ def test_build_and_install(kernel_root, tmp_path):
                   if stat.S_ISREG(mode) and mode & 0o111}
     scripts = "usr/lib/stackbox"
     assert executable == {"bin/busybox", "init", *(f"{scripts}/{name}" for name in (
-        "agent.sh", "inventory.sh", "disks.sh", "write-image.sh", "erase-devices.sh",
-        "udhcpc.script"))}
+        "agent.sh", "inventory.sh", "disks.sh", "write-image.sh", "write-configdrive.sh",
+        "erase-devices.sh", "udhcpc.script"))}
     for name in ("lib.sh", "json.awk", "jsonflat.awk"):
         assert stat.S_ISREG(entries[f"{scripts}/{name}"][0])
     assert entries["etc/modules"][1].decode().split() == order

@@ -6,11 +6,13 @@ nodes reach it only through here).
     /ipxe/<name>.ipxe                    <root>/ipxe/
     /ramdisk/vmlinuz, /ramdisk/initrd.img  the configured deploy kernel and ramdisk
     /images/<random>/<name>.raw          <root>/images/
+    /configdrives/<random>/<name>.iso    <root>/configdrives/
     /repo/<path>                         <repo_root>/ (DATA_DIR/repo); a folder only as its
                                          index.html (pip reads /repo/python/ so)
     /v1/lookup, /v1/heartbeat/<node>, /v1/continue_inspection   proxied to the API
 
-Every request is logged and kept in `records` (an image's random path part masked).
+Every request is logged and kept in `records` (the random path part of an image or a config
+drive masked).
 """
 import collections
 import http.client
@@ -31,6 +33,7 @@ RECORDS_KEPT = 2000
 AGENT_PATH = re.compile(r"^/v1/(lookup|continue_inspection|heartbeat/[A-Za-z0-9._~-]+)$")
 SCRIPT_PATH = re.compile(r"^/ipxe/([a-z0-9-]+\.ipxe)$")
 IMAGE_PATH = re.compile(r"^/images/([A-Za-z0-9_-]{16,})/([A-Za-z0-9._-]+\.raw)$")
+CONFIGDRIVE_PATH = re.compile(r"^/configdrives/([A-Za-z0-9_-]{16,})/([A-Za-z0-9._-]+\.iso)$")
 RAMDISK_PATHS = ("/ramdisk/vmlinuz", "/ramdisk/initrd.img")
 REPO_PREFIX = "/repo/"
 FORWARDED = ("Content-Type", "Accept", "User-Agent", "X-OpenStack-Ironic-API-Version",
@@ -71,9 +74,11 @@ def repo_file(repo_root: str | None, path: str) -> str | None:
 
 
 def masked(path: str) -> str:
-    """The path as logs show it: an image's unguessable part hidden."""
-    match = IMAGE_PATH.match(path)
-    return f"/images/***/{match.group(2)}" if match else path
+    """The path as logs show it: an image's or a config drive's unguessable part hidden."""
+    for pattern in (IMAGE_PATH, CONFIGDRIVE_PATH):
+        if match := pattern.match(path):
+            return f"/{path.split('/')[1]}/***/{match.group(2)}"
+    return path
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -106,6 +111,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self._send_file(files.ramdisk[path], "application/octet-stream")
             elif match := IMAGE_PATH.match(path):
                 self._send_file(os.path.join(files.root, "images", *match.groups()),
+                                "application/octet-stream")
+            elif match := CONFIGDRIVE_PATH.match(path):
+                self._send_file(os.path.join(files.root, "configdrives", *match.groups()),
                                 "application/octet-stream")
             elif path.startswith(REPO_PREFIX):
                 self._send_repo_file(files.repo_root, path)

@@ -1,6 +1,6 @@
 """The provisioning network as the conductor uses it: the bridge and its addresses, dnsmasq
 (DHCP, TFTP, router advertisements), the HTTP server, each node's iPXE script, and deploy
-images published over HTTP.
+images and config drives published over HTTP.
 
 Which MAC boots what is kept in DATA_DIR/baremetal/boots.json; the scripts, dnsmasq's files
 and the leases follow from it, so a restarted conductor serves exactly what the last one
@@ -17,8 +17,10 @@ import threading
 
 from undercloud.common.files import read_if_exists, write_atomic
 from undercloud.common.logging import log_file
+from undercloud.compute.configdrive import ConfigDriveError
 from undercloud.compute.images import ImageClient
 from undercloud.baremetal.drivers import bridge, dnsmasq, ipxe
+from undercloud.baremetal.drivers.configdrives import ConfigDrives
 from undercloud.baremetal.drivers.http import HttpError, HttpServer
 from undercloud.baremetal.drivers.images import DeployImages, ImageError
 from undercloud.network.drivers.dhcp import Paths, user_for
@@ -40,7 +42,8 @@ def _reported():
     """The drivers' own errors, as the one error the conductor handles."""
     try:
         yield
-    except (bridge.BridgeError, dnsmasq.DnsmasqError, HttpError, ImageError, OSError) as exc:
+    except (bridge.BridgeError, dnsmasq.DnsmasqError, HttpError, ImageError, ConfigDriveError,
+            OSError) as exc:
         raise ProvisioningError(str(exc)) from None
 
 
@@ -77,6 +80,7 @@ class Provisioning:
                                repo_root=config.path("repo"))
         self.images = DeployImages(os.path.join(self.folder, "images"),
                                    os.path.join(self.http_root, "images"), ImageClient(config))
+        self.configdrives = ConfigDrives(os.path.join(self.http_root, "configdrives"))
         self._lock = threading.Lock()
 
     @property
@@ -99,6 +103,7 @@ class Provisioning:
             bridge.ensure(self.bridge, addresses, self.bridge_record)
             self._install_loaders()
             self.images.clean_leftovers()
+            self.configdrives.clean_leftovers()
             boots = self._boots()
             self._write_scripts(boots)
             dnsmasq.ensure(self.dnsmasq_paths, self._dnsmasq_argv(),
@@ -221,6 +226,18 @@ class Provisioning:
     def unpublish_image(self, node_id: str) -> None:
         with _reported():
             self.images.unpublish(node_id)
+
+    def prepare_configdrive(self, node_id: str, node_name: str | None, value) -> dict:
+        """The node's config drive (Ironic's "configdrive" value) as an ISO over HTTP:
+        {"url", "size"}; configdrive.InvalidConfigDrive when the value is no config drive."""
+        with _reported():
+            published = self.configdrives.publish(node_id, node_name, value)
+        return {"url": f"{self.agent_url}/configdrives/{published['path']}",
+                "size": published["size"]}
+
+    def unpublish_configdrive(self, node_id: str) -> None:
+        with _reported():
+            self.configdrives.unpublish(node_id)
 
 
 def _macs(node_id: str, macs: list[str]) -> list[str]:

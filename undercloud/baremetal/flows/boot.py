@@ -42,16 +42,21 @@ def clean_up(conductor, node_id: str) -> None:
 
 
 def unpublish(conductor, node_id: str) -> None:
-    """Stop serving the node's deploy image (best effort)."""
+    """Stop serving the node's deploy image and config drive (best effort)."""
     try:
         conductor.provisioning.unpublish_image(node_id)
     except ProvisioningError as exc:
         LOG.warning("node %s: could not unpublish its image: %s", node_id, exc)
+    try:
+        conductor.provisioning.unpublish_configdrive(node_id)
+    except ProvisioningError as exc:
+        LOG.warning("node %s: could not unpublish its config drive: %s", node_id, exc)
 
 
 def stop_ramdisk(conductor, node_id: str, image: bool = False) -> str | None:
-    """Power off and forget the network boot (and with image, the deploy image), as every
-    flow does when it ends or fails; returns the power failure, if any, for last_error."""
+    """Power off and forget the network boot (and with image, the deploy image and config
+    drive), as every flow does when it ends or fails; returns the power failure, if any,
+    for last_error."""
     problem = power.off_quietly(conductor, node_id)
     clean_up(conductor, node_id)
     if image:

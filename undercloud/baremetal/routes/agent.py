@@ -95,7 +95,7 @@ def lookup():
     node = Node.get_by_id(node.id)
     document = {"uuid": node.id, "properties": node.properties or {},
                 "instance_info": views.instance_info(node),
-                "driver_internal_info": driverinfo.mask(node.driver_internal_info),
+                "driver_internal_info": views.driver_internal_info(node),
                 "links": views.links("nodes", node.id)}
     heartbeat_timeout = config()["baremetal"]["heartbeat_interval"]
     return respond({"node": document,

@@ -7,10 +7,11 @@ conductor holds (reservation set) answers 409 NodeLocked, which clients retry.
 from flask import Blueprint
 
 from undercloud import db
-from undercloud.baremetal import schemas, states, views
+from undercloud.baremetal import configdrive, schemas, states, views
 from undercloud.baremetal.models import Node
-from undercloud.baremetal.routes.common import (conductor, node_for, node_locked, no_content,
-                                                require, respond, rpc_context, to_bool)
+from undercloud.baremetal.routes.common import (at_least, conductor, node_for, node_locked,
+                                                no_content, require, respond, rpc_context,
+                                                to_bool)
 from undercloud.common import validation
 from undercloud.common.errors import BadRequest, Conflict
 from undercloud.common.versions import base_url
@@ -57,12 +58,8 @@ def _check_steps(steps, kind: str):
 
 def _params(node: Node, verb: str, body: dict) -> dict:
     """What the conductor needs besides the verb; 400 for parameters the verb does not take."""
-    if body.get("configdrive") is not None:
-        if verb not in DEPLOYING_VERBS:
-            raise BadRequest("Adding a config drive is only supported when setting provision "
-                             "state to active, rebuild")
-        if isinstance(body["configdrive"], dict):
-            require(56)
+    if body.get("configdrive"):
+        _check_configdrive(verb, body["configdrive"])
     if body.get("clean_steps") and verb != states.CLEAN:
         raise BadRequest(f"\"clean_steps\" is only valid when setting target provision state "
                          f"to {states.CLEAN}")
@@ -98,7 +95,26 @@ def _params(node: Node, verb: str, body: dict) -> dict:
                          "insufficient information is present to boot from a remote volume. "
                          "Missing are: ['image_source']")
     return {key: body[key] for key in ("configdrive", "clean_steps", "deploy_steps")
-            if body.get(key) is not None}
+            if body.get(key)}
+
+
+def _check_configdrive(verb: str, value) -> None:
+    """Ironic's check_allow_configdrive: the verbs and microversions that take one, and its
+    form (configdrive.py); never quoting it, as it may hold secrets."""
+    allowed = [states.DEPLOY] + ([states.REBUILD] if at_least(35) else [])
+    if verb not in allowed:
+        raise BadRequest(f"Adding a config drive is only supported when setting provision "
+                         f"state to {', '.join(allowed)}")
+    try:
+        configdrive.check(value)
+    except configdrive.InvalidConfigDrive as exc:
+        raise BadRequest(f"Invalid configdrive format: {exc}") from None
+    if isinstance(value, dict) and not at_least(56):
+        raise BadRequest("Providing a JSON object for configdrive is only supported starting "
+                         "with API version 1.56")
+    if isinstance(value, dict) and "vendor_data" in value and not at_least(59):
+        raise BadRequest("Providing vendor_data in configdrive is only supported starting "
+                         "with API version 1.59")
 
 
 def _transition(node: Node, verb: str) -> tuple[str, str | None]:

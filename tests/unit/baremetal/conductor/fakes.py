@@ -4,7 +4,7 @@ after recording a verb."""
 from concurrent.futures import Future
 
 from undercloud import db
-from undercloud.baremetal import states
+from undercloud.baremetal import configdrive, states
 from undercloud.baremetal.drivers.ipmi import IpmiError
 from undercloud.baremetal.drivers.provisioning import ProvisioningError
 from undercloud.baremetal.models import Node, Port
@@ -12,6 +12,7 @@ from undercloud.baremetal.models import Node, Port
 HOST = "conductor-test"
 IMAGE = {"url": "http://192.0.2.1:8088/images/abc/image.raw", "checksum": "0" * 64,
          "checksum_algo": "sha256", "size": 1048576}
+CONFIGDRIVE = {"url": "http://192.0.2.1:8088/configdrives/def/node.iso", "size": 366592}
 
 
 class FakeProvisioning:
@@ -45,6 +46,15 @@ class FakeProvisioning:
 
     def unpublish_image(self, node_id):
         self._record("unpublish_image", node_id)
+
+    def prepare_configdrive(self, node_id, node_name, value):
+        """Checks the value as the real one does (InvalidConfigDrive), writes nothing."""
+        self._record("prepare_configdrive", node_id, node_name)
+        configdrive.check(value)
+        return dict(CONFIGDRIVE)
+
+    def unpublish_configdrive(self, node_id):
+        self._record("unpublish_configdrive", node_id)
 
     def names(self):
         return [call[0] for call in self.calls]

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The agent, run by /init with the kernel's IPA_API_URL, IPA_MODE, IPA_NODE and BOOTIF.
 # inspect: post the inventory to continue_inspection, then power off. deploy and clean: look the
-# node up by its MACs, then heartbeat and run the command each answer carries (write_image,
-# erase_devices, reboot, power_off), reporting its result on the next heartbeat.
+# node up by its MACs, then heartbeat and run the command each answer carries (write_image, with
+# its config drive if any; erase_devices, reboot, power_off), reporting its result on the next
+# heartbeat.
 # It powers the machine off and wipes disks: never outside the ramdisk.
 [ "$$" = 1 ] || { echo "agent.sh runs only as the ramdisk's /init" >&2; exit 1; }
 HERE=/usr/lib/stackbox
@@ -104,8 +105,11 @@ target_disk() {
     echo "$disk"
 }
 
+param() {
+    value "command.params.$1" $WORK/command.flat
+}
+
 write_image() {
-    param() { value "command.params.$1" $WORK/command.flat; }
     algorithm=$(param checksum_algo)
     format=$(param disk_format)
     disk=$(target_disk)
@@ -116,6 +120,21 @@ write_image() {
     elif bytes=$($HERE/write-image.sh "$(param url)" "${algorithm:-md5}" "$(param checksum)" \
             "$disk" 2> $WORK/command.log); then
         say "image written $bytes bytes ${algorithm:-md5} ok"
+        write_configdrive "$disk"
+    else
+        result write_image FAILED "$(cat $WORK/command.log)"
+    fi
+}
+
+# After the image: its config drive, when the command carries one, in a partition of its own.
+write_configdrive() {
+    url=$(param configdrive_url)
+    if [ -z "$url" ]; then
+        result write_image SUCCEEDED ""
+    elif written=$($HERE/write-configdrive.sh "$url" "$(param configdrive_size)" "$1" \
+            2> $WORK/command.log); then
+        set -- $written
+        say "config drive written $1 bytes at sector $2"
         result write_image SUCCEEDED ""
     else
         result write_image FAILED "$(cat $WORK/command.log)"
