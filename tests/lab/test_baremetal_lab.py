@@ -78,6 +78,8 @@ def test_lab_up_gives_vms_behind_bmcs_and_down_removes_them(root, lab_dir):
 # Short enough to see a silent node fail within the test, long enough for TCG PXE + ramdisk.
 CALLBACK_TIMEOUT = 240
 POWER_SYNC = 5
+# In node a's config drive: the user's, so never in a log or an API answer.
+DRIVE_SECRET = f"drive-secret-{suffix()}"
 
 
 class Cloud:
@@ -245,11 +247,18 @@ def test_3_deploy_boots_the_image_from_disk_and_a_silent_node_fails(world):
     # Node b's cable is pulled: its ramdisk never calls back.
     lab_module.unplug(lab.folder, b)
     cloud.openstack("baremetal", "node", "deploy", b)
-    cloud.openstack("baremetal", "node", "deploy", a, "--wait", "1200", timeout=1260)
+    # Ironic builds the drive from JSON; meta_data's name defaults to the node's.
+    drive = {"meta_data": {"meta": {"secret": DRIVE_SECRET}}}
+    cloud.openstack("baremetal", "node", "deploy", a, "--config-drive", json.dumps(drive),
+                    "--wait", "1200", timeout=1260)
     node = cloud.node(a)
     assert node["provision_state"] == "active", node["last_error"]
+    assert node["instance_info"]["configdrive"] == "******"
     wait_for(lambda: "stackbox-guest: ready" in lab.console(a), 300, 2,
              f"the tiny guest booting from {a}'s disk")
+    # The ramdisk put the drive in a partition after the image's one.
+    assert "stackbox-guest: config drive /dev/vda2" in lab.console(a)
+    assert f"stackbox-guest: hostname {a}" in lab.console(a)
     _power_agrees(world, a, "power on")
     assert _mbr_signature(lab.node(a)["disk_path"]) == b"\x55\xaa"
     node = _settled(cloud, b, ("deploy failed",), CALLBACK_TIMEOUT + 300)
@@ -279,3 +288,13 @@ def test_5_no_bmc_password_in_any_log_or_api_output(world):
     assert not leaks, f"a BMC password appears in: {', '.join(leaks)}"
     # The files above are the ones that exist: the logs did record the work.
     assert any(path.name.endswith(".log") and path.stat().st_size for path in files)
+
+
+def test_6_no_config_drive_content_in_any_log_or_api_output(world):
+    logs = [path for path in Path(world["undercloud"].data_dir).rglob("*.log")
+            if path.is_file()]
+    leaks = [str(path) for path in logs if DRIVE_SECRET.encode() in path.read_bytes()]
+    leaks += [f"API output {index}" for index, text in enumerate(world["cloud"].outputs)
+              if DRIVE_SECRET in text]
+    assert not leaks, f"the config drive's content appears in: {', '.join(leaks)}"
+    assert logs

@@ -1,13 +1,14 @@
 """The deploy/discovery ramdisk under real qemu (TCG), booted straight from its kernel and
 initramfs with a NIC on a test bridge where a test dnsmasq leases addresses, talking to a fake
 bare metal API on the bridge: inspection reports the VM as it was started, deploy writes the
-tiny guest onto the blank disk (and reports bad checksums and missing images), clean wipes it.
-Root only; every name carries a random suffix."""
+tiny guest and its config drive onto the blank disk (and reports bad checksums and missing
+images), clean wipes it. Root only; every name carries a random suffix."""
 import hashlib
 import json
 import os
 import random
 import shutil
+import struct
 import subprocess
 import sys
 import threading
@@ -19,11 +20,14 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.network_lab import run, suffix
+from undercloud.baremetal import configdrive
 
 pytestmark = pytest.mark.lab
 BUILD = Path(__file__).resolve().parents[2] / "images" / "deploy-ramdisk" / "build"
 MIB = 1024 * 1024
 DISK_BYTES = 128 * MIB
+# The config drive's partition: the disk's last 64 MiB, in 512-byte sectors.
+DRIVE_START = (DISK_BYTES - 64 * MIB) // 512
 MEMORY_MB = 384
 # What the bare metal PXE helper puts on the kernel line: /dev/console ends up the screen, so
 # this also checks the agent's lines reach the serial console.
@@ -202,6 +206,27 @@ class Machine:
             self.process.wait(10)
 
 
+def boot_from_disk(disk, console, timeout=120) -> list[str]:
+    """Boot `disk` (no NIC) in qemu TCG until its tiny guest says ready; its console lines."""
+    process = subprocess.Popen(
+        ["qemu-system-x86_64", "-machine", "pc,accel=tcg", "-m", "256", "-nodefaults",
+         "-display", "none", "-serial", f"file:{console}",
+         "-drive", f"file={disk},format=raw,if=virtio"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and process.poll() is None:
+            text = console.read_text(errors="replace") if console.exists() else ""
+            if "stackbox-guest: ready" in text:
+                return [line.strip() for line in text.splitlines()]
+            time.sleep(0.5)
+        pytest.fail(f"the tiny guest did not get ready from its disk within {timeout} s; "
+                    f"its console:\n{console.read_text(errors='replace')[-4000:]}")
+    finally:
+        process.kill()
+        process.wait(10)
+
+
 @pytest.fixture
 def machines():
     started = []
@@ -256,17 +281,23 @@ def test_deploy_writes_the_image_and_reports_bad_ones_then_clean_wipes_it(
     # The bad checksum is checked on a small image: TCG hashes slowly.
     small = tmp_path / "small.raw"
     small.write_bytes(image_bytes[:MIB])
-    api = FakeBaremetalAPI(network.address, str(uuid.uuid4()),
-                           {"tiny.raw": image, "small.raw": small})
+    node_id = str(uuid.uuid4())
+    drive = tmp_path / "configdrive.iso"
+    drive_size = configdrive.write(node_id, "lab-node", {"meta_data": {"hostname": "lab"}},
+                                   str(drive))
+    api = FakeBaremetalAPI(network.address, node_id,
+                           {"tiny.raw": image, "small.raw": small, "configdrive.iso": drive})
 
-    def write_image(url, checksum, algo="sha256"):
+    def write_image(url, checksum, algo="sha256", **configdrive_params):
         return {"name": "write_image", "params": {
             "url": url, "checksum": checksum, "checksum_algo": algo, "disk_format": "raw",
-            "target_disk": None}}
+            "target_disk": None, **configdrive_params}}
     try:
         api.commands = [write_image(f"{api.url}/images/missing.raw", checksum),
                         write_image(f"{api.url}/images/small.raw", "0" * 64),
-                        write_image(f"{api.url}/images/tiny.raw", checksum.upper()),
+                        write_image(f"{api.url}/images/tiny.raw", checksum.upper(),
+                                    configdrive_url=f"{api.url}/images/configdrive.iso",
+                                    configdrive_size=drive_size),
                         {"name": "reboot", "params": {}}]
         started = time.monotonic()
         deploying = Machine(deploy_ramdisk, tmp_path, network, "deploy", api)
@@ -275,17 +306,19 @@ def test_deploy_writes_the_image_and_reports_bad_ones_then_clean_wipes_it(
         deploy_results = [beat["command_result"] for beat in api.heartbeats]
         deployed = time.monotonic() - started
         written = deploying.disk.read_bytes()
+        guest_lines = boot_from_disk(deploying.disk, tmp_path / "console-guest.log")
 
         api.heartbeats, api.lookups = [], []
         api.commands = [{"name": "erase_devices", "params": {}},
                         {"name": "power_off", "params": {}}]
+        started = time.monotonic()
         cleaning = Machine(deploy_ramdisk, tmp_path, network, "clean", api,
                            disk=deploying.disk)
         machines.append(cleaning)
         clean_lines = cleaning.wait_until_off()
         clean_results = [beat["command_result"] for beat in api.heartbeats]
         clean_lookups = api.lookups
-        cleaned = time.monotonic() - started - deployed
+        cleaned = time.monotonic() - started
     finally:
         api.close()
 
@@ -300,6 +333,7 @@ def test_deploy_writes_the_image_and_reports_bad_ones_then_clean_wipes_it(
         f"expected {'0' * 64}",
         "stackbox-ramdisk: command write_image",
         f"stackbox-ramdisk: image written {len(image_bytes)} bytes sha256 ok",
+        f"stackbox-ramdisk: config drive written {drive_size} bytes at sector {DRIVE_START}",
         "stackbox-ramdisk: command reboot",
         "stackbox-ramdisk: rebooting"]
     assert [result and result["status"] for result in deploy_results] == \
@@ -307,8 +341,21 @@ def test_deploy_writes_the_image_and_reports_bad_ones_then_clean_wipes_it(
     assert "404" in deploy_results[1]["error"]
     assert "checksum mismatch" in deploy_results[2]["error"]
     assert deploy_results[3] == {"name": "write_image", "status": "SUCCEEDED", "error": None}
-    assert written[:len(image_bytes)] == image_bytes
-    assert written[len(image_bytes):] == bytes(DISK_BYTES - len(image_bytes))
+    # The image's MBR gained the config drive's entry in its second slot, the disk's last
+    # 64 MiB (the tiny guest fills the first 64 MiB); the rest is the image, then zeros.
+    drive_entry = bytes([0, 0xFE, 0xFF, 0xFF, 0x83, 0xFE, 0xFF, 0xFF]) + \
+        struct.pack("<II", DRIVE_START, DISK_BYTES // 512 - DRIVE_START)
+    assert written[446 + 16:446 + 32] == drive_entry
+    assert written[:462] + written[478:len(image_bytes)] == image_bytes[:462] + \
+        image_bytes[478:]
+    drive_at = DRIVE_START * 512
+    assert written[len(image_bytes):drive_at] == bytes(drive_at - len(image_bytes))
+    assert written[drive_at:drive_at + drive_size] == drive.read_bytes()
+    assert written[drive_at + drive_size:] == bytes(DISK_BYTES - drive_at - drive_size)
+
+    # The tiny guest, booted from that disk, finds the drive in its partition.
+    assert "stackbox-guest: config drive /dev/vda2" in guest_lines
+    assert "stackbox-guest: hostname lab" in guest_lines
 
     assert clean_lookups == [[cleaning.mac]]
     assert clean_lines[2:] == [f"stackbox-ramdisk: lookup {api.node_id}",

@@ -64,9 +64,8 @@ def start(conductor, node_id: str, context: dict | None = None,
         nodes.fail(node_id, states.DEPLOYING, f"Failed to prepare image {image_source} for "
                                               f"node {node_id}: {exc}")
         return
-    nodes.note(node_id, drop=() if configdrive else (PUBLISHED_NOTE,),
-               **{IMAGE_NOTE: {**image, "target_disk": target_disk}},
-               **({PUBLISHED_NOTE: configdrive} if configdrive else {}))
+    nodes.note(node_id, **{IMAGE_NOTE: {**image, "target_disk": target_disk},
+                           PUBLISHED_NOTE: configdrive})
     try:
         boot.ramdisk(conductor, node_id, "deploy")
     except (IpmiError, ProvisioningError) as exc:

@@ -58,7 +58,7 @@ def test_without_a_config_drive_none_is_published_nor_sent(conductor, provisioni
 
     node = _deploy(conductor, node)
 
-    assert "deploy_configdrive" not in node.driver_internal_info
+    assert node.driver_internal_info["deploy_configdrive"] is None
     assert ("unpublish_configdrive", node.id) in provisioning.calls
     assert "prepare_configdrive" not in provisioning.names()
     params = conductor.heartbeat(node.id, {"command_result": None})["params"]
