@@ -181,3 +181,32 @@ def test_a_fifth_host_joins_as_compute_without_restarting_the_others(overcloud, 
         cli(overcloud, clients_venv, "hypervisor", "list", "-f", "json")), 120,
         "a third hypervisor")
     assert sorted(h["Hypervisor Hostname"] for h in hypervisors) == ["oc-2", "oc-3", "oc-4"]
+
+
+def test_a_bare_metal_node_is_provisioned_and_joins_as_compute(overcloud, clients_venv):
+    """The undercloud PXE-deploys the node image onto a VM behind a BMC, the node takes its
+    name, ctlplane address and the deployer's key from the config drive, and the roles roll
+    onto it over SSH like onto any host; nothing restarts on the others."""
+    before = {host: unit_pids(overcloud, host) for host in ROLES}
+    node = overcloud.baremetal_node(clients_venv, "compute")
+    plan = overcloud.write_plan({**ROLES, "oc-4": ["compute"]}, name="overcloud-bm.yaml",
+                                baremetal={"roles": {"compute": {"count": 1}}})
+
+    result = overcloud.deploy(plan, timeout=2400)
+
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    assert f"node {node['name']}: active" in result.stdout
+    assert f"node {node['name']}: sshd answers at 192.168.24.30" in result.stdout
+    shown = json.loads(overcloud.openstack(clients_venv, "baremetal", "node", "show",
+                                           node["name"], "-f", "json"))
+    assert shown["provision_state"] == "active"
+    assert shown["instance_info"]["ctlplane_address"] == "192.168.24.30"
+    assert recap(overcloud)[node["name"]]["failed"] == 0
+    console = overcloud.vms.console(node["name"])
+    assert f"stackbox-node: hostname {node['name']}" in console, console[-3000:]
+    assert {host: unit_pids(overcloud, host) for host in ROLES} == before
+    hypervisors = wait_for(lambda: (lambda found: found if len(found) == 4 else None)(
+        cli(overcloud, clients_venv, "hypervisor", "list", "-f", "json")), 300,
+        "a fourth hypervisor")
+    assert sorted(h["Hypervisor Hostname"] for h in hypervisors) == \
+        sorted(["oc-2", "oc-3", "oc-4", node["name"]])

@@ -14,7 +14,9 @@
                                  # (and known_hosts: FILE, the hosts' keys, e.g. the lab's)
     settings: {compute: {virt_type: qemu}}              # optional knobs per role
 
-Hosts, bare-metal nodes, or both; together they need at least one control host. A host's
+Hosts, bare-metal nodes, or both; together they need at least one control host. A node is
+deployed with a config drive giving it its name, its ctlplane address and the public half of
+the ssh private_key (provision.py, node_config.py). A host's
 address is an IP address (the inventory's ansible_host), unique in the plan. Roles and the
 services they run are in roles.py. ``read`` refuses a wrong plan with a PlanError that names
 the host, role or key, before anything is touched; ``save_last`` and ``load_last`` keep the
