@@ -4,13 +4,12 @@ downloaded from a loopback server."""
 import base64
 import gzip
 import json
-import os
 import shutil
-import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from tests.fixtures.iso import extract
+from tests.fixtures.loopback_http import serving
 
 from undercloud.baremetal import configdrive
 from undercloud.baremetal.configdrive import InvalidConfigDrive
@@ -22,14 +21,6 @@ NODE, NAME = "1be26c0b-03f2-4d2e-ae87-c02d7f33c781", "node-0"
 SECRET = "s3cret-in-the-drive"
 ISO = bytes(32768) + b"\x01CD001\x01" + bytes(2041) + SECRET.encode() * 100
 PACKED = base64.b64encode(gzip.compress(ISO)).decode()
-
-
-def extract(iso, into):
-    subprocess.run(["xorriso", "-osirrox", "on", "-indev", str(iso), "-extract", "/", str(into)],
-                   check=True, capture_output=True)
-    return {os.path.relpath(os.path.join(folder, name), into): open(os.path.join(folder, name),
-                                                                     "rb").read()
-            for folder, _, names in os.walk(into) for name in names}
 
 
 @pytest.mark.parametrize("value", [
@@ -154,36 +145,20 @@ def test_what_is_no_packed_iso_is_refused_without_quoting_it(tmp_path, value, re
 def server():
     """/packed: base64 of the gzipped ISO; /iso: the ISO itself; /ftp: a redirect to ftp://;
     /huge: more than any config drive; others 404."""
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
+    def redirect_to_ftp(handler):
+        handler.send_response(302)
+        handler.send_header("Location", "ftp://127.0.0.1/drive")
+        handler.end_headers()
 
-        def do_GET(self):
-            if self.path == "/ftp":
-                self.send_response(302)
-                self.send_header("Location", "ftp://127.0.0.1/drive")
-                self.end_headers()
-                return None
-            if self.path == "/huge":
-                self.send_response(200)
-                self.end_headers()
-                for _ in range(2 * 64 + 1):
-                    self.wfile.write(bytes(1024 * 1024))
-                return None
-            bodies = {"/packed": PACKED.encode(), "/iso": ISO}
-            if self.path not in bodies:
-                return self.send_error(404)
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(bodies[self.path])))
-            self.end_headers()
-            self.wfile.write(bodies[self.path])
-            return None
+    def huge(handler):
+        handler.send_response(200)
+        handler.end_headers()
+        for _ in range(2 * 64 + 1):
+            handler.wfile.write(bytes(1024 * 1024))
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving({"/packed": PACKED.encode(), "/iso": ISO, "/ftp": redirect_to_ftp,
+                  "/huge": huge}) as url:
+        yield url
 
 
 @pytest.mark.parametrize("path", ["/packed", "/iso"])

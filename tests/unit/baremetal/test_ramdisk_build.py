@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures import newc
+
 BUILD = Path(__file__).resolve().parents[3] / "images" / "deploy-ramdisk" / "build"
 RELEASE = "6.1.0-99-amd64"
 # The few dependencies the fake kernel declares (the real ones are more).
@@ -47,21 +49,6 @@ def kernel_root(tmp_path):
     return root
 
 
-def cpio_entries(data):
-    """{name: (mode, bytes)} of a newc archive."""
-    entries, offset = {}, 0
-    while True:
-        header = data[offset:offset + 110]
-        fields = [int(header[6 + 8 * n:14 + 8 * n], 16) for n in range(13)]
-        mode, size, name_size = fields[1], fields[6], fields[11]
-        name = data[offset + 110:offset + 110 + name_size - 1].decode()
-        offset += 110 + name_size + (-(110 + name_size) % 4)
-        if name == "TRAILER!!!":
-            return entries
-        entries[name] = (mode, data[offset:offset + size])
-        offset += size + (-size % 4)
-
-
 def test_build_and_install(kernel_root, tmp_path):
     output, data_dir = tmp_path / "out", tmp_path / "data"
     result = subprocess.run([sys.executable, str(BUILD), "--output", str(output), "--kernel-root",
@@ -81,7 +68,7 @@ def test_build_and_install(kernel_root, tmp_path):
         assert (data_dir / "baremetal" / "ramdisk" / name).read_bytes() == \
             (output / name).read_bytes()
 
-    entries = cpio_entries(gzip.decompress((output / "initrd.img").read_bytes()))
+    entries = newc.entries(gzip.decompress((output / "initrd.img").read_bytes()))
     executable = {name for name, (mode, _) in entries.items()
                   if stat.S_ISREG(mode) and mode & 0o111}
     scripts = "usr/lib/stackbox"

@@ -5,10 +5,10 @@ import os
 import shutil
 import struct
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from tests.fixtures.loopback_http import serving
 
 pytestmark = pytest.mark.skipif(shutil.which("busybox") is None,
                                 reason="busybox is not installed (Debian package busybox-static)")
@@ -26,33 +26,17 @@ IMAGE_PARTITION = (0x80, 0x0C, 2048, 63 * MIB // SECTOR)
 @pytest.fixture(scope="module")
 def server():
     """/configdrive.iso, /big.iso (64 MiB and a byte), /text.iso (no ISO), others 404."""
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
+    def big(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(64 * MIB + 1))
+        handler.end_headers()
+        for _ in range(64):
+            handler.wfile.write(bytes(MIB))
+        handler.wfile.write(b"x")
 
-        def do_GET(self):
-            bodies = {"/configdrive.iso": ISO, "/text.iso": b"#!/bin/sh\n" * 4000}
-            if self.path == "/big.iso":
-                self.send_response(200)
-                self.send_header("Content-Length", str(64 * MIB + 1))
-                self.end_headers()
-                for _ in range(64):
-                    self.wfile.write(bytes(MIB))
-                self.wfile.write(b"x")
-                return None
-            if self.path not in bodies:
-                return self.send_error(404)
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(bodies[self.path])))
-            self.end_headers()
-            self.wfile.write(bodies[self.path])
-            return None
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving({"/configdrive.iso": ISO, "/text.iso": b"#!/bin/sh\n" * 4000,
+                  "/big.iso": big}) as url:
+        yield url
 
 
 def make_disk(path, size, partitions=(IMAGE_PARTITION,), signature=b"\x55\xaa"):

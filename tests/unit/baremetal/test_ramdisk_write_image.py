@@ -4,10 +4,10 @@ import hashlib
 import os
 import shutil
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from tests.fixtures.loopback_http import serving
 
 pytestmark = pytest.mark.skipif(shutil.which("busybox") is None,
                                 reason="busybox is not installed (Debian package busybox-static)")
@@ -19,24 +19,13 @@ IMAGE = bytes(range(256)) * 4096 * 5 + b"tail"  # 5 MiB and a bit: more than one
 @pytest.fixture(scope="module")
 def server():
     """/image.raw with its Content-Length, /streamed.raw without one (HTTP/1.0, read to EOF)."""
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
+    def streamed(handler):
+        handler.send_response(200)
+        handler.end_headers()
+        handler.wfile.write(IMAGE)
 
-        def do_GET(self):
-            if self.path not in ("/image.raw", "/streamed.raw"):
-                return self.send_error(404)
-            self.send_response(200)
-            if self.path == "/image.raw":
-                self.send_header("Content-Length", str(len(IMAGE)))
-            self.end_headers()
-            self.wfile.write(IMAGE)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving({"/image.raw": IMAGE, "/streamed.raw": streamed}) as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,9 +2,10 @@
 import json
 import os
 import shutil
-import subprocess
 
 import pytest
+
+from tests.fixtures.iso import extract
 
 from undercloud.compute import configdrive
 from undercloud.compute.configdrive import ConfigDrive, ConfigDriveError, Keypair
@@ -25,14 +26,6 @@ def drive():
         network_data={"links": [{"id": "tap1", "ethernet_mac_address": "fa:16:3e:00:00:01"}],
                       "networks": [], "services": []},
         vendor_data={"static": {"motd": "hi"}}, flavor_name="m1.tiny")
-
-
-def extract(iso, into):
-    subprocess.run(["xorriso", "-osirrox", "on", "-indev", str(iso), "-extract", "/", str(into)],
-                   check=True, capture_output=True)
-    return {os.path.relpath(os.path.join(folder, name), into): open(os.path.join(folder, name),
-                                                                     "rb").read()
-            for folder, _, names in os.walk(into) for name in names}
 
 
 @needs_xorriso

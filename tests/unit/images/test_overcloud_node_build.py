@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures import newc
+
 from node_disk import MODULES
 
 BUILD = Path(__file__).resolve().parents[3] / "images" / "overcloud-node" / "build"
@@ -64,19 +66,6 @@ def cached_rootfs(tmp_path):
     return output
 
 
-def cpio_names(data):
-    names, offset = {}, 0
-    while True:
-        fields = [int(data[offset + 6 + 8 * n:offset + 14 + 8 * n], 16) for n in range(13)]
-        mode, size, name_size = fields[1], fields[6], fields[11]
-        name = data[offset + 110:offset + 110 + name_size - 1].decode()
-        offset += 110 + name_size + (-(110 + name_size) % 4)
-        if name == "TRAILER!!!":
-            return names
-        names[name] = (mode, data[offset:offset + size])
-        offset += size + (-size % 4)
-
-
 def debugfs(image, request):
     return subprocess.run(["debugfs", "-R", request, str(image)], capture_output=True,
                           text=True, check=True).stdout
@@ -125,7 +114,7 @@ def test_the_disk_boots_our_initramfs_from_fat_and_holds_the_rootfs_on_ext4(
     assert f"  APPEND {manifest['kernel_args']}\n" in syslinux_cfg
     initrd = subprocess.run(["mtype", "-i", fat, "::/initrd.img"], env=env,
                             capture_output=True, check=True).stdout
-    entries = cpio_names(gzip.decompress(initrd))
+    entries = newc.entries(gzip.decompress(initrd))
     scripts = "usr/lib/stackbox"
     assert {name for name, (mode, _) in entries.items() if stat.S_ISREG(mode) and mode & 0o111} \
         == {"bin/busybox", "init", f"{scripts}/grow-partition.sh", f"{scripts}/node-config.sh"}
