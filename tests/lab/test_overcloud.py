@@ -210,3 +210,19 @@ def test_a_bare_metal_node_is_provisioned_and_joins_as_compute(overcloud, client
         "a fourth hypervisor")
     assert sorted(h["Hypervisor Hostname"] for h in hypervisors) == \
         sorted(["oc-2", "oc-3", "oc-4", node["name"]])
+
+
+def test_the_inventory_plugin_lists_the_provisioned_node(overcloud, tmp_path):
+    """playbooks/inventory/stackbox_baremetal.py against the real undercloud API."""
+    node = overcloud.vms.nodes[0]["name"]
+    source = tmp_path / "baremetal.stackbox.yml"
+    source.write_text(f"plugin: stackbox_baremetal\ncloud: stackbox\n"
+                      f"clouds_yaml: {overcloud.state_dir / 'clouds.yaml'}\n")
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(source), "--list"],
+        capture_output=True, text=True, timeout=120, cwd=str(REPO),
+        env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "playbooks" / "ansible.cfg")})
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)
+    assert listed["compute"]["hosts"] == [node]
+    assert listed["_meta"]["hostvars"][node]["ansible_host"] == "192.168.24.30"
