@@ -7,15 +7,18 @@ process, then prints call p50/p99 and casts per second. Goal: call p50 < 1 ms.
 """
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
-from undercloud.bus import BusError, RpcClient, RpcServer
-from undercloud.common import config
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.fixtures.ports import free_port  # noqa: E402
+from undercloud.bus import BusError, RpcClient, RpcServer  # noqa: E402
+from undercloud.common import config  # noqa: E402
 
 WARM_UP_CALLS = 500
 DEADLINE_SECONDS = 60  # the whole run gives up after this
@@ -35,12 +38,6 @@ class Echo:
 
     def count(self):
         return self.casts
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def percentile(sorted_values, fraction):

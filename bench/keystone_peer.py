@@ -20,7 +20,7 @@ KEYSTONE_VERSION = "30.0.0"
 KEYSTONE_VENV = Path(os.environ.get("STACKBOX_KEYSTONE_VENV", REPO / ".venv-keystone"))
 
 sys.path.insert(0, str(REPO))
-from tests.fixtures.undercloud import free_port  # noqa: E402
+from tests.fixtures.ports import free_port  # noqa: E402
 
 
 @dataclass

@@ -11,7 +11,8 @@ import time
 import pytest
 
 from tests.fixtures.baremetal_lab import baremetal_settings, free_network, suffix
-from tests.fixtures.undercloud import free_port, start
+from tests.fixtures.ports import free_port
+from tests.fixtures.undercloud import start
 
 pytestmark = [pytest.mark.functional, pytest.mark.clients, pytest.mark.timeout(900)]
 

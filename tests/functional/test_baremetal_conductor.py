@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.baremetal_lab import baremetal_settings, free_network, suffix, wait_for
-from tests.fixtures.undercloud import free_port, start
+from tests.fixtures.ports import free_port
+from tests.fixtures.undercloud import start
 from undercloud.baremetal.drivers import ipmi
 from undercloud.lab import bmcs
 
@@ -69,13 +70,6 @@ class Bmc:
         return "power on" if result.stdout.strip().endswith("on") else "power off"
 
 
-def _free_udp_port() -> int:
-    while True:
-        port = free_port()
-        if bmcs.port_is_free("127.0.0.1", port):
-            return port
-
-
 @pytest.fixture(scope="module")
 def bmc_factory(tmp_path_factory):
     """Start BMCs: kind "lab" (bmc.py over a libvirt test-driver domain) or "plain"."""
@@ -83,7 +77,7 @@ def bmc_factory(tmp_path_factory):
     stops = []
 
     def make(kind: str = "lab") -> Bmc:
-        port, password = _free_udp_port(), f"pw-{secrets.token_hex(8)}"
+        port, password = free_port("udp"), f"pw-{secrets.token_hex(8)}"
         PASSWORDS.append(password)
         if kind == "lab":
             config = str(folder / f"bmc-{port}.json")
@@ -224,7 +218,7 @@ def test_wrong_password_leaves_the_node_in_enroll_with_a_clear_error(cli, bmc_fa
 
 def test_a_silent_bmc_does_not_hold_up_another(bmc_factory):
     bmc = bmc_factory("lab")
-    silent = ipmi.Bmc("127.0.0.1", _free_udp_port(), "admin", "whatever", timeout=2, retries=1)
+    silent = ipmi.Bmc("127.0.0.1", free_port("udp"), "admin", "whatever", timeout=2, retries=1)
     outcome = []
     waiting = threading.Thread(target=lambda: outcome.append(_error(silent.power_state)))
     waiting.start()
@@ -247,7 +241,7 @@ def _error(call) -> str | None:
 
 
 def test_a_silent_bmc_fails_within_seconds(cli):
-    node = _node(cli, None, password="whatever", port=_free_udp_port())
+    node = _node(cli, None, password="whatever", port=free_port("udp"))
     cli("baremetal", "node", "manage", node["uuid"])
     shown = _wait_state(cli, node, "enroll", timeout=60)
     assert "did not answer" in shown["last_error"]

@@ -15,7 +15,7 @@ import threading
 import pytest
 import yaml
 
-from tests.fixtures.undercloud import free_port
+from tests.fixtures.ports import free_port
 from undercloud.common import config as configuration
 from undercloud.deploy import deploy as deployer
 from undercloud.deploy import repo

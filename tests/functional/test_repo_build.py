@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.baremetal_lab import stackbox
-from tests.fixtures.undercloud import free_port
+from tests.fixtures.ports import free_port
 from undercloud.baremetal.drivers.http import HttpServer
 from undercloud.common import config as configuration
 from undercloud.deploy import repo, repo_debs, repo_wheels

@@ -17,7 +17,7 @@ import libvirt
 import pytest
 import yaml
 
-from tests.fixtures.undercloud import free_port
+from tests.fixtures.ports import free_port
 from undercloud.baremetal.drivers import bridge
 from undercloud.baremetal.drivers.provisioning import Provisioning, ProvisioningError
 from undercloud.common import config as configuration

@@ -19,6 +19,7 @@ import pytest
 
 from tests.fixtures.network_lab import (
     FakeNetworkServer, Guest, HostState, Namespace, listen_in, run, serve_once, suffix)
+from tests.fixtures.ports import free_port
 from tests.fixtures.processes import wait_for
 from undercloud.bus import Broker, BusError
 from undercloud.common import config as configuration
@@ -41,12 +42,6 @@ def rule(rule_id, protocol="icmp", remote_group_id=None, port=None):
     return {"id": rule_id, "direction": "ingress", "ethertype": "IPv4", "protocol": protocol,
             "port_range_min": port, "port_range_max": port, "remote_ip_prefix": None,
             "remote_group_id": remote_group_id}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def subnet(third: int | None = None) -> str:

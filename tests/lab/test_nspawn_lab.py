@@ -3,7 +3,6 @@ user would with `stackbox lab`, ssh (with the written inventory) and ipmitool. R
 bridge, containers). Its own bridge and network: br-nslab, 10.252.0.0/24."""
 import json
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -13,7 +12,8 @@ import pytest
 import yaml
 
 from tests.fixtures.baremetal_lab import stackbox, suffix, wait_for
-from undercloud.lab import bmcs
+from tests.fixtures.ports import free_ports
+
 
 pytestmark = [pytest.mark.lab]
 BRIDGE = "br-nslab"
@@ -28,18 +28,11 @@ def root():
     assert shutil.which("systemd-nspawn"), "systemd-nspawn is missing (Debian: systemd-container)"
 
 
-def _free_bmc_ports(count: int) -> int:
-    while True:
-        first = 20000 + secrets.randbelow(30000)
-        if all(bmcs.port_is_free("127.0.0.1", port) for port in range(first, first + count)):
-            return first
-
-
 class NspawnLab:
     def __init__(self, folder: str):
         self.folder = folder
         self.name = f"ns{suffix()}"
-        self.first_bmc_port = _free_bmc_ports(3)
+        self.first_bmc_port = free_ports(3, "udp")
 
     def stackbox(self, *args):
         return stackbox("lab", *args, "--lab-dir", self.folder, "--data-dir", self.folder,

@@ -171,14 +171,17 @@ def _import(config, image_id: str, task_id: str):
                 os_hash_value=incoming.hash_value, location=location,
                 updated_at=db.utcnow()).where(Image.id == image_id,
                                               Image.status == "importing").execute())
+            if published:  # in the same transaction: no one sees it active, its task running
+                _task_update(task_id, "success", "", {"image_id": image_id}).execute()
         if not published:
             raise Gone(f"image {image_id} was deleted during its import")
-        staging.delete(staging.location(image_id))
-        _finish_task(task_id, "success", "", {"image_id": image_id})
         LOG.info("image %s: imported %d bytes from staging", image_id, incoming.size)
+        staging.delete(staging.location(image_id))
     except Exception as exc:
         LOG.exception("image %s: import failed", image_id)
-        if location and not published:
+        if published:
+            return  # only removing the staged copy failed; discard() removes it with the image
+        if location:
             store.delete(location)
         staging.delete(staging.location(image_id))
         _back_to_queued(image_id, "importing")
@@ -187,11 +190,15 @@ def _import(config, image_id: str, task_id: str):
         db.database.close()
 
 
+def _task_update(task_id: str, status: str, message: str, result):
+    return ImageTask.update(status=status, message=message, result=result,
+                            updated_at=db.utcnow()).where(ImageTask.id == task_id)
+
+
 def _finish_task(task_id: str, status: str, message: str, result):
     try:
         with db.transaction():
-            ImageTask.update(status=status, message=message, result=result,
-                             updated_at=db.utcnow()).where(ImageTask.id == task_id).execute()
+            _task_update(task_id, status, message, result).execute()
     except Exception:
         LOG.exception("import task %s: could not record status %s", task_id, status)
 

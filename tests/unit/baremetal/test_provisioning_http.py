@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.fixtures.undercloud import free_port
+from tests.fixtures.ports import free_port
 from undercloud.baremetal.drivers.http import HttpError, HttpServer
 
 IMAGE_DIR = "Zx8pQ2mV7rT4nL1kW9cB5dF3"

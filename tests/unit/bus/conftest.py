@@ -1,18 +1,12 @@
 """Fixtures for bus tests: a config on a free loopback port, a broker in a thread, servers."""
-import socket
 import threading
 import time
 
 import pytest
 
+from tests.fixtures.ports import free_port
 from undercloud.bus import Broker, RpcClient, RpcServer
 from undercloud.common import config
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -1,27 +1,21 @@
 """The lab's BMC emulator, as a separate process in front of libvirt's test driver, driven
 by the clients a user and the conductor use: ipmitool and pyghmi."""
 import shutil
-import socket
 import subprocess
 
 import pytest
 from pyghmi import exceptions as pyghmi_exceptions
 from pyghmi.ipmi import command
 
+from tests.fixtures.ports import free_port
 from undercloud.lab import bmcs
 
 PASSWORD = "lab-bmc-secret-1"
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def bmc(tmp_path):
-    port = _free_udp_port()
+    port = free_port("udp")
     config, log = str(tmp_path / "bmc.json"), str(tmp_path / "bmc.log")
     # Its own test:///default: the stock domain "test", running at first.
     pid = bmcs.start("test", {"type": "libvirt", "uri": "test:///default", "domain": "test"},
@@ -81,7 +75,7 @@ def test_the_log_names_the_machine_and_never_the_password(bmc):
 
 
 def test_a_missing_machine_answers_node_busy(tmp_path):
-    port = _free_udp_port()
+    port = free_port("udp")
     config = str(tmp_path / "bmc.json")
     pid = bmcs.start("gone", {"type": "libvirt", "uri": "test:///default", "domain": "gone"},
                      "127.0.0.1", port, "admin", PASSWORD, config, str(tmp_path / "bmc.log"))
