@@ -7,16 +7,14 @@ import os
 import stat
 import subprocess
 import sys
-from importlib.machinery import SourceFileLoader
-from importlib.util import module_from_spec, spec_from_loader
 from pathlib import Path
 
 import pytest
 
 from tests.fixtures import newc
+from tests.fixtures.fake_kernel import RELEASE, kernel_tree, load_build
 
 BUILD = Path(__file__).resolve().parents[3] / "images" / "deploy-ramdisk" / "build"
-RELEASE = "6.1.0-99-amd64"
 # The few dependencies the fake kernel declares (the real ones are more).
 DEPENDS = {"virtio_net": ["virtio_ring", "net_failover"], "net_failover": ["failover"],
            "virtio_blk": ["virtio_ring"], "ahci": ["libahci"]}
@@ -26,27 +24,15 @@ pytestmark = pytest.mark.skipif(not os.path.exists("/bin/busybox"),
 
 
 def modules_wanted():
-    loader = SourceFileLoader("deploy_ramdisk_build", str(BUILD))
-    module = module_from_spec(spec_from_loader(loader.name, loader))
-    loader.exec_module(module)
-    return module.MODULES
+    return load_build(BUILD, "deploy_ramdisk_build").MODULES
 
 
 @pytest.fixture
 def kernel_root(tmp_path):
-    root = tmp_path / "kernel"
-    (root / "boot").mkdir(parents=True)
-    (root / "boot" / f"vmlinuz-{RELEASE}").write_bytes(b"a kernel")
-    modules = root / "lib" / "modules" / RELEASE
     names = set(modules_wanted()) | {dep for deps in DEPENDS.values() for dep in deps}
-    for name in names - set(BUILT_IN):
-        path = modules / "kernel" / "drivers" / f"{name.replace('_', '-')}.ko"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(b"\x7fELF\0license=GPL\0depends=" + ",".join(DEPENDS.get(name, [])).
-                         encode() + b"\0")
-    (modules / "modules.builtin").write_text("".join(f"kernel/lib/{name}.ko\n"
-                                                     for name in BUILT_IN))
-    return root
+    return kernel_tree(tmp_path / "kernel",
+                       {f"kernel/drivers/{name.replace('_', '-')}.ko": DEPENDS.get(name, [])
+                        for name in names - set(BUILT_IN)}, BUILT_IN)
 
 
 def test_build_and_install(kernel_root, tmp_path):

@@ -8,27 +8,22 @@ import shutil
 import stat
 import subprocess
 import sys
-from importlib.machinery import SourceFileLoader
-from importlib.util import module_from_spec, spec_from_loader
 from pathlib import Path
 
 import pytest
 
 from tests.fixtures import newc
+from tests.fixtures.fake_kernel import RELEASE, kernel_tree, load_build
 
 from node_disk import MODULES
 
 BUILD = Path(__file__).resolve().parents[3] / "images" / "overcloud-node" / "build"
-RELEASE = "6.1.0-99-amd64"
 TOOLS = ["sfdisk", "mkfs.fat", "mcopy", "mtype", "syslinux", "mke2fs", "debugfs", "depmod",
          "qemu-img", "busybox"]
 
 
 def build_module():
-    loader = SourceFileLoader("overcloud_node_build", str(BUILD))
-    module = module_from_spec(spec_from_loader(loader.name, loader))
-    loader.exec_module(module)
-    return module
+    return load_build(BUILD, "overcloud_node_build")
 
 
 def packages():
@@ -37,17 +32,9 @@ def packages():
 
 @pytest.fixture
 def kernel_root(tmp_path):
-    root = tmp_path / "kernel"
-    (root / "boot").mkdir(parents=True)
-    (root / "boot" / f"vmlinuz-{RELEASE}").write_bytes(b"a kernel")
-    modules = root / "lib" / "modules" / RELEASE
     paths = [f"kernel/drivers/{name}.ko" for name in MODULES] + [
         "kernel/drivers/net/ethernet/intel/e1000.ko", "kernel/drivers/gpu/drm/drm.ko"]
-    for relative in paths:
-        (modules / relative).parent.mkdir(parents=True, exist_ok=True)
-        (modules / relative).write_bytes(b"\x7fELF\0license=GPL\0depends=\0")
-    (modules / "modules.builtin").write_text("")
-    return root
+    return kernel_tree(tmp_path / "kernel", {path: () for path in paths})
 
 
 @pytest.fixture

@@ -5,13 +5,9 @@ import os
 from node_disk import kernel_args, root_mib
 from root_tree import content_bytes, fstab, kept_modules
 
+from tests.fixtures.fake_kernel import fake_module
+
 MIB = 1024 * 1024
-
-
-def fake_module(modules_dir, relative, depends=()):
-    path = modules_dir / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"\x7fELF\0license=GPL\0depends=" + ",".join(depends).encode() + b"\0")
 
 
 def test_modules_of_hardware_servers_lack_are_left_out_but_not_a_kept_ones_dependencies(
