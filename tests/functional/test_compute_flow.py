@@ -69,7 +69,7 @@ def _wait_for_host(undercloud, host, timeout=30):
     while time.monotonic() < deadline:
         try:
             with _db(undercloud) as connection:
-                if connection.execute("SELECT 1 FROM compute_node WHERE host = ?",
+                if connection.execute("SELECT 1 FROM compute_compute_node WHERE host = ?",
                                       (host,)).fetchone():
                     return
         except sqlite3.OperationalError:
@@ -167,7 +167,7 @@ def test_kill_9_of_the_compute_host_mid_boot_never_leaves_build(cloud):
     task_state = None
     while time.monotonic() < deadline and task_state != "spawning":
         with _db(cloud) as connection:
-            task_state, = connection.execute("SELECT task_state FROM instance WHERE id = ?",
+            task_state, = connection.execute("SELECT task_state FROM compute_instance WHERE id = ?",
                                              (server["id"],)).fetchone()
     os.kill(pid, signal.SIGKILL)
     assert task_state == "spawning", "the build finished before it could be killed"

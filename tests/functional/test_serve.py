@@ -27,7 +27,7 @@ def get(url):
 
 
 def test_every_api_port_answers_a_version_document(undercloud):
-    for service in registry.SERVICES.values():
+    for service in registry.enabled(undercloud.config["services"]):
         if service.catalog_type is None:
             continue  # the guests' metadata API answers in its own format
         status, headers, body = get(undercloud.endpoint(service.name) + "/")
@@ -36,6 +36,23 @@ def test_every_api_port_answers_a_version_document(undercloud):
         assert headers["x-openstack-request-id"].startswith("req-")
     status, _, body = get(undercloud.endpoint("identity") + "/v3")
     assert status == 200 and body["version"]["id"].startswith("v3")
+
+
+def test_the_catalog_lists_exactly_the_services_that_answer(undercloud, clients_venv):
+    script = ("import json, openstack\n"
+              "cloud = openstack.connect(cloud='stackbox')\n"
+              "print(json.dumps(sorted(s.type for s in cloud.identity.services())))\n")
+    result = subprocess.run([str(clients_venv / "bin" / "python"), "-c", script],
+                            capture_output=True, text=True, timeout=60,
+                            env=undercloud.client_env(), check=True)
+    answering = sorted(s.catalog_type for s in registry.enabled(undercloud.config["services"])
+                       if s.catalog_type)
+    assert json.loads(result.stdout) == answering
+    planned = [s for s in registry.SERVICES.values() if s.planned]
+    assert planned and not set(s.catalog_type for s in planned) & set(answering)
+    for service in planned:   # nothing listens where a planned service would
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", undercloud.config.port(service.name)), 1)
 
 
 def test_clouds_yaml_and_secrets_are_private(undercloud):
@@ -78,7 +95,7 @@ def test_the_real_clients_discover_every_api(undercloud, clients_venv):
         "    data = discover.Discover(s, url).version_data()\n"
         "    print(json.dumps([str(v['version']) for v in data]))\n")
     urls = [undercloud.endpoint(name) + "/" for name in
-            ("identity", "image", "compute", "network", "volume", "baremetal")]
+            ("identity", "image", "compute", "network", "baremetal")]
     result = subprocess.run([str(clients_venv / "bin" / "python"), "-c", script, *urls],
                             capture_output=True, text=True, timeout=60, check=True)
     found = [json.loads(line) for line in result.stdout.splitlines()]
@@ -90,7 +107,7 @@ def test_status_shows_each_service(undercloud):
     result = subprocess.run(stackbox_argv("status", "--config", str(undercloud.config_file)),
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stdout + result.stderr
-    for name in ["bus", *registry.SERVICES]:
+    for name in ["bus", *(s.name for s in registry.enabled(registry.SERVICES))]:
         assert any(line.startswith(name) and "healthy" in line
                    for line in result.stdout.splitlines()), name
 

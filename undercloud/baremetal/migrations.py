@@ -1,5 +1,6 @@
 """Bare metal's schema versions."""
 from undercloud.db import Migration
+from undercloud.db.prefix import prefix_tables
 from undercloud.baremetal import models
 
 
@@ -9,4 +10,5 @@ def _create_tables(database):
 
 MIGRATIONS = [
     Migration(1, "create bare metal tables", _create_tables),
+    Migration(2, "tables take the baremetal_ prefix", prefix_tables(models.TABLES)),
 ]

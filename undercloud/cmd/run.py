@@ -16,7 +16,8 @@ def add_parser(commands, add_config_flags):
     kinds = run.add_subparsers(dest="run_command", required=True, metavar="PROCESS")
     bus = kinds.add_parser("bus", help="the bus broker")
     api = kinds.add_parser("api", help="one service's API")
-    api.add_argument("service", choices=[s.name for s in registry.SERVICES.values()])
+    api.add_argument("service", choices=[s.name for s in registry.SERVICES.values()
+                                         if not s.planned])
     manager = kinds.add_parser("manager", help="one manager process")
     manager.add_argument("process", choices=sorted(
         process for service in registry.SERVICES.values() for process, _ in service.managers))

@@ -9,6 +9,7 @@ import logging
 import time
 import uuid
 
+import peewee
 from flask import Flask, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
@@ -105,6 +106,14 @@ def _api_error(error: errors.ApiError):
 
 
 def _unexpected(exc: Exception):
+    columns = db.unique_columns(exc) if isinstance(exc, peewee.IntegrityError) else None
+    if columns:
+        # A unique rule no view expected to break: say which, rather than a bare 500.
+        _stackbox()["log"].warning("%s %s collided on (%s)", request.method, request.path,
+                                   ", ".join(columns))
+        return _api_error(errors.Conflict(
+            f"The request conflicts with an existing record: ({', '.join(columns)}) must be "
+            "unique."))
     # Log the traceback for operators; the client gets the service's 500 body only.
     _stackbox()["log"].exception("unexpected error serving %s %s", request.method, request.path)
     return _api_error(errors.Internal())

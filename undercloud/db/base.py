@@ -7,6 +7,20 @@ from undercloud.db.fields import new_id, utcnow
 database = peewee.DatabaseProxy()
 
 
+def legacy_table_name(model) -> str:
+    """The table name a model had before tables carried their service's prefix."""
+    return peewee.make_snake_case(model.__name__)
+
+
+def table_name(model) -> str:
+    """<service>_<model in snake case>: each service's tables are its own (network_port and
+    baremetal_port never meet), whatever its models are called."""
+    parts = model.__module__.split(".")
+    # undercloud.<service>.models; models declared elsewhere (tests) keep the plain name.
+    prefix = f"{parts[1]}_" if len(parts) > 2 and parts[0] == "undercloud" else ""
+    return prefix + legacy_table_name(model)
+
+
 class BaseModel(peewee.Model):
     """A row with an OpenStack id: 32 hex digits by default, or any id given (e.g. "default")."""
 
@@ -14,7 +28,8 @@ class BaseModel(peewee.Model):
 
     class Meta:
         database = database
-        legacy_table_names = False  # InstancePort -> instance_port
+        table_function = table_name
+        legacy_table_names = False  # index names start with the table's: network_port_name
 
     def __init__(self, *args, **kwargs):
         # Rows read from the database arrive with __no_default__; anything else is new.

@@ -4,7 +4,9 @@ Like `keystone-manage bootstrap`: the Default domain, the admin, member,
 reader and service roles (admin implies member implies reader), the admin
 project, the admin user with the generated password and the admin role on
 that project and on the system, the region, and a catalog entry with public,
-internal and admin endpoints for every enabled service.
+internal and admin endpoints for every enabled service. The entries it made for
+services no longer enabled (or not built yet) go, so the catalog lists only what
+answers; entries an admin made are never touched.
 """
 import logging
 
@@ -92,11 +94,18 @@ def _grant(kind: str, user_id: str, target_id: str):
         RoleAssignment.create(type=kind, actor_id=user_id, target_id=target_id, role=role.id)
 
 
+def _description(service) -> str:
+    # Marks the entries bootstrap made, so it removes only its own.
+    return f"Stackbox {service.name} service"
+
+
 def _catalog(config):
     region = config["region"]
     if not Region.get_or_none(Region.id == region):
         Region.create(id=region, description="")
-    for service in registry.enabled(config["services"]):
+    enabled = registry.enabled(config["services"])
+    _remove_gone(enabled)
+    for service in enabled:
         if service.catalog_type is None:
             continue  # e.g. the metadata API: guests reach it, clients never look it up
         entry = (CatalogService.select().where(CatalogService.type == service.catalog_type)
@@ -105,7 +114,7 @@ def _catalog(config):
             entry = CatalogService.create(type=service.catalog_type,
                                           name=CATALOG_NAMES.get(service.catalog_type,
                                                                  service.name),
-                                          description=f"Stackbox {service.name} service")
+                                          description=_description(service))
             LOG.info("added the %s service to the catalog", service.catalog_type)
         url = endpoint_url(config, service)
         for interface in INTERFACES:
@@ -120,3 +129,17 @@ def _catalog(config):
                          interface, endpoint.url, url)
                 endpoint.url = url
                 endpoint.save()
+
+
+def _remove_gone(enabled):
+    """Drop the entries bootstrap made for services that are not enabled or not built."""
+    for service in registry.SERVICES.values():
+        if service in enabled or service.catalog_type is None:
+            continue
+        for entry in CatalogService.select().where(
+                CatalogService.type == service.catalog_type,
+                CatalogService.description == _description(service)):
+            Endpoint.delete().where(Endpoint.service == entry.id).execute()
+            entry.delete_instance()
+            LOG.info("removed the %s service from the catalog: %s", service.catalog_type,
+                     "not built yet" if service.planned else "not enabled")

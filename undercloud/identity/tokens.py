@@ -27,7 +27,8 @@ import cryptography.fernet
 from undercloud import db
 from undercloud.common.context import RequestContext
 from undercloud.common.errors import ServiceUnavailable, Unauthorized
-from undercloud.identity import catalog, keys, revocation
+from undercloud.db.base import legacy_table_name
+from undercloud.identity import catalog, keys, models, revocation
 
 LOG = logging.getLogger(__name__)
 
@@ -330,35 +331,36 @@ class Token:
 
 # Reading what a token stands for. These run on every cache miss, so they are plain SQL:
 # peewee builds each query afresh, which costs ~50 times more than SQLite running it.
+_TABLES = {legacy_table_name(model): f'"{model._meta.table_name}"' for model in models.TABLES}
 _SQL_USER = """
 SELECT u.id, u.name, u.enabled, u.password_expires_at, d.id, d.name, d.enabled
-FROM "user" u JOIN "domain" d ON d.id = u.domain_id WHERE u.id = ?"""
+FROM {user} u JOIN {domain} d ON d.id = u.domain_id WHERE u.id = ?""".format(**_TABLES)
 _SQL_PROJECT = """
 SELECT p.id, p.name, p.enabled, d.id, d.name, d.enabled
-FROM "project" p JOIN "domain" d ON d.id = p.domain_id WHERE p.id = ?"""
-_SQL_DOMAIN = 'SELECT id, name, enabled FROM "domain" WHERE id = ?'
+FROM {project} p JOIN {domain} d ON d.id = p.domain_id WHERE p.id = ?""".format(**_TABLES)
+_SQL_DOMAIN = "SELECT id, name, enabled FROM {domain} WHERE id = ?".format(**_TABLES)
 _SQL_APP_CRED = """
-SELECT id, name, project_id, unrestricted, roles, access_rules FROM "application_credential"
-WHERE id = ? AND user_id = ?"""
+SELECT id, name, project_id, unrestricted, roles, access_rules FROM {application_credential}
+WHERE id = ? AND user_id = ?""".format(**_TABLES)
 # effective.roles() in one query: the user and their groups, grants on the target (and,
 # for a project, inherited grants on its ancestors and its domain), then implied roles.
 _SQL_ROLES = """
 WITH RECURSIVE
-  actor(id) AS (SELECT ? UNION SELECT group_id FROM "group_membership" WHERE user_id = ?),
+  actor(id) AS (SELECT ? UNION SELECT group_id FROM {group_membership} WHERE user_id = ?),
   chain(id, parent_id, domain_id) AS (
-    SELECT id, parent_id, domain_id FROM "project" WHERE id = ?
+    SELECT id, parent_id, domain_id FROM {project} WHERE id = ?
     UNION ALL
-    SELECT p.id, p.parent_id, p.domain_id FROM "project" p JOIN chain c ON p.id = c.parent_id),
+    SELECT p.id, p.parent_id, p.domain_id FROM {project} p JOIN chain c ON p.id = c.parent_id),
   granted(role_id) AS (
-    SELECT a.role_id FROM "role_assignment" a
+    SELECT a.role_id FROM {role_assignment} a
     WHERE a.actor_id IN (SELECT id FROM actor) AND (%s)),
   closure(role_id) AS (
     SELECT role_id FROM granted
     UNION
-    SELECT i.implied_role_id FROM "implied_role" i JOIN closure c ON i.prior_role_id = c.role_id)
-SELECT r.id, r.name FROM "role" r
+    SELECT i.implied_role_id FROM {implied_role} i JOIN closure c ON i.prior_role_id = c.role_id)
+SELECT r.id, r.name FROM {role} r
 WHERE r.id IN (SELECT role_id FROM closure) AND r.domain_id IS NULL
-ORDER BY r.name"""
+ORDER BY r.name""".format(**_TABLES)
 _ON_PROJECT = """
     a.type IN ('UserProject', 'GroupProject', 'UserDomain', 'GroupDomain') AND (
       (a.target_id = ? AND a.inherited = ?)

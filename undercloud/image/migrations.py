@@ -1,5 +1,6 @@
 """Image's schema versions."""
 from undercloud.db import Migration
+from undercloud.db.prefix import prefix_tables
 from undercloud.image import models
 
 
@@ -9,4 +10,5 @@ def _create_tables(database):
 
 MIGRATIONS = [
     Migration(1, "create image tables", _create_tables),
+    Migration(2, "tables take the image_ prefix", prefix_tables(models.TABLES)),
 ]

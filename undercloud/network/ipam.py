@@ -140,7 +140,9 @@ def _insert(port, subnet, ip_address: str) -> bool:
             IPAllocation.create(port=port.id, subnet=subnet.id, network=subnet.network_id,
                                 ip_address=ip_address)
         return True
-    except peewee.IntegrityError:
+    except peewee.IntegrityError as error:
+        if db.unique_columns(error) != ("subnet_id", "ip_address"):
+            raise
         return False
 
 

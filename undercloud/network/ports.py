@@ -264,7 +264,10 @@ def _insert_port(values: dict, mac: str | None, network) -> Port:
         try:
             with db.transaction():
                 return Port.create(**values, mac_address=mac or random_mac())
-        except peewee.IntegrityError:
+        except peewee.IntegrityError as error:
+            # Only the (network, mac) index means a MAC clash; anything else is what it is.
+            if db.unique_columns(error) != ("network_id", "mac_address"):
+                raise
             if mac:
                 raise Conflict(f"Unable to complete operation for network {network.id}. The "
                                f"mac address {mac} is in use.", type="MacAddressInUse") from None

@@ -17,8 +17,8 @@ from undercloud.common.context import RequestContext
 from undercloud.common.errors import Unauthorized
 from undercloud.common.files import write_secret
 from undercloud.identity import bootstrap, effective, keys, passwords, revocation, tokens
-from undercloud.identity.models import (DEFAULT_DOMAIN_ID, ApplicationCredential, Domain,
-                                        Group, GroupMembership, ImpliedRole, Project,
+from undercloud.identity.models import (DEFAULT_DOMAIN_ID, ApplicationCredential,
+                                        CatalogService, Domain, Endpoint, Group, GroupMembership, ImpliedRole, Project,
                                         RevocationEvent, Role, RoleAssignment, User)
 from undercloud.serve import secrets
 
@@ -46,7 +46,7 @@ def grant(actor_id, role_id, target_id, kind=A.USER_PROJECT, inherited=False):
 def make_identity(tmp_path, database_url=None, **identity_settings) -> Identity:
     """A bootstrapped identity database with alice on project-a and bob on project-b."""
     config = configuration.load(environ={}, overrides={
-        "data_dir": str(tmp_path), "services": ["identity", "compute", "volume"],
+        "data_dir": str(tmp_path), "services": ["identity", "compute"],
         "database": {"url": database_url},
         "identity": {"password_hash_rounds": 4, **identity_settings}})
     write_secret(secrets.admin_password_file(config), PASSWORD)
@@ -61,6 +61,10 @@ def make_identity(tmp_path, database_url=None, **identity_settings) -> Identity:
     ids["admin"] = User.get(User.name == "admin").id
     ids["admin_project"] = Project.get(Project.name == "admin").id
     with db.transaction():
+        # An entry whose URL holds the project, as an admin may add (block storage does).
+        volume = CatalogService.create(type="block-storage", name="cinder")
+        Endpoint.create(service=volume.id, interface="public", region_id=config["region"],
+                        url=config.endpoint("volume") + "/v3/$(project_id)s")
         for user, project in (("alice", "project-a"), ("bob", "project-b")):
             ids[project] = Project.create(name=project, domain=DEFAULT_DOMAIN_ID).id
             ids[user] = User.create(name=user, domain=DEFAULT_DOMAIN_ID).id

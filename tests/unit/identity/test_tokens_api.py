@@ -396,11 +396,33 @@ def test_bootstrap_is_idempotent_and_follows_moved_endpoints(api):
     assert {e.url for e in compute.endpoints} == {f"http://{config.host}:18774/v2.1"}
     assert {e.interface for e in compute.endpoints} == {"public", "internal", "admin"}
     assert CatalogService.get(CatalogService.type == "image").name == "glance"
-    volume = CatalogService.get(CatalogService.type == "block-storage")
-    assert {e.url for e in volume.endpoints} == \
-        {f"{config.endpoint('volume')}/v3/$(project_id)s"}
     identity = CatalogService.get(CatalogService.type == "identity")
     assert {e.url for e in identity.endpoints} == {f"{config.endpoint('identity')}/v3"}
+
+
+def test_bootstrap_lists_only_services_that_answer(api):
+    config = api.identity.config
+    # What an earlier release left: entries for services not built, and one of an admin's.
+    with db.transaction():
+        for name, kind in (("volume", "block-storage"), ("telemetry", "metric")):
+            stub = CatalogService.create(type=kind, name=kind,
+                                         description=f"Stackbox {name} service")
+            Endpoint.create(service=stub.id, interface="public", url="http://127.0.0.1:1",
+                            region_id=config["region"])
+        CatalogService.create(type="object-store", name="swift", description="our old Swift")
+    config["services"] = [*config["services"], "volume", "telemetry"]
+
+    bootstrap.bootstrap(config)
+
+    left = {(s.type, s.description) for s in CatalogService.select()}
+    assert not {("block-storage", "Stackbox volume service"),
+                ("metric", "Stackbox telemetry service")} & left
+    assert ("object-store", "our old Swift") in left   # an admin's entries stay
+    assert Endpoint.select().where(Endpoint.url == "http://127.0.0.1:1").count() == 0
+    config["services"] = ["identity"]
+    bootstrap.bootstrap(config)
+    assert {s.type for s in CatalogService.select()
+            if s.description.startswith("Stackbox ")} == {"identity"}
 
 
 def test_bootstrap_keeps_a_changed_admin_password(api):

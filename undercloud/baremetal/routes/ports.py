@@ -110,8 +110,8 @@ def _node_of_new_port(body: dict) -> Node:
     if ident is None:
         raise BadRequest("Invalid input for field/attribute node_uuid: a port needs its node "
                          "(node_uuid, or node_ident from API version 1.94).")
-    if "node_uuid" in body and "node_ident" not in body and as_uuid(ident) is None:
-        raise BadRequest(f"Expected a UUID but received {ident}.")
+    # Ironic wants a UUID in node_uuid; a node's name is taken too, so that
+    # `openstack baremetal port create MAC --node NAME` works as users try it first.
     try:
         return find_node(ident)
     except NotFound:
@@ -148,8 +148,14 @@ def create():
         with db.transaction():
             _unique(values, values.get("id", ""))
             port = Port.create(node=node.id, **values)
-    except peewee.IntegrityError:
-        raise Conflict(f"A port with MAC address {values['address']} already exists.") from None
+    except peewee.IntegrityError as error:
+        # A port made by another request between _unique's check and this insert.
+        taken = {("address",): f"MAC address {values['address']}",
+                 ("id",): f"UUID {values.get('id')}",
+                 ("name",): f"name {values.get('name')}"}.get(db.unique_columns(error))
+        if taken is None:
+            raise
+        raise Conflict(f"A port with {taken} already exists.") from None
     return respond(views.port(port), 201, {"Location": views.links("ports", port.id)[0]["href"]})
 
 

@@ -188,9 +188,12 @@ def update_port(port_id):
     try:
         with db.transaction():
             port = ports.update_port(port, **_arguments(values))
-    except peewee.IntegrityError:
-        raise Conflict(f"Port {port_id} changed while it was being updated; try again.",
-                       type="PortConflict") from None
+    except peewee.IntegrityError as error:
+        if db.unique_columns(error) == ("network_id", "mac_address"):
+            raise Conflict(f"Unable to complete operation for network {port.network_id}. The "
+                           f"mac address {values['mac_address']} is in use.",
+                           type="MacAddressInUse") from None
+        raise
     notify.changed(instance_ids=[before, *subnets.instance_ids([port])])
     return views.show("port", render([port])[0])
 

@@ -1,1 +1,0 @@
-"""Object: Swift v1 object storage."""

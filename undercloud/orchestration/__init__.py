@@ -1,1 +1,0 @@
-"""Orchestration: Heat v1 stacks."""

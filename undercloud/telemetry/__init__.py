@@ -1,1 +1,0 @@
-"""Telemetry: metrics from the bus's notifications."""

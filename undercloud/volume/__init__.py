@@ -1,1 +1,0 @@
-"""Volume: Cinder v3 block storage."""
