@@ -13,8 +13,9 @@ from pathlib import Path
 import libvirt
 import pytest
 
-from tests.fixtures.baremetal_lab import (Lab, baremetal_settings, build_ramdisk,
-                                          free_network, stackbox, suffix, wait_for)
+from tests.fixtures.baremetal_lab import (Lab, baremetal_settings, bmc_processes,
+                                          build_ramdisk, free_network, stackbox, suffix,
+                                          wait_for)
 from tests.fixtures.undercloud import REPO, start
 from undercloud.lab import lab as lab_module
 
@@ -24,12 +25,6 @@ libvirt.registerErrorHandler(lambda context, error: None, None)
 
 def _links() -> str:
     return subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
-
-
-def _bmc_processes(folder: str) -> list[str]:
-    processes = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    return [line for line in processes.splitlines()
-            if "undercloud.lab.bmc" in line and folder in line]
 
 
 @pytest.fixture
@@ -67,7 +62,7 @@ def test_lab_up_gives_vms_behind_bmcs_and_down_removes_them(root, lab_dir):
     finally:
         connection.close()
     assert f" {bridge}:" not in _links()
-    assert not _bmc_processes(lab_dir)
+    assert not bmc_processes(lab_dir)
     assert not os.path.exists(node["disk_path"])
     for log in lab.log_files():
         assert node["bmc"]["password"] not in log.read_text(errors="replace")

@@ -127,7 +127,8 @@ def _wait_for_request(provisioning, path: str, count: int = 1, timeout: float = 
 
 def _leftovers(bridge: str, data_dir: str) -> list[str]:
     links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
-    processes = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    processes = subprocess.run(["ps", "-ww", "-eo", "args"], capture_output=True,
+                               text=True).stdout
     found = [f"bridge {bridge}"] if f" {bridge}:" in links else []
     return found + [line for line in processes.splitlines()
                     if line.startswith("/usr/sbin/dnsmasq") and data_dir in line]

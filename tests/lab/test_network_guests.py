@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.network_lab import Made, remove_guests
 from tests.fixtures.undercloud import start
-from undercloud.network import devices
-from undercloud.network.drivers import dataplane, firewall
 
 # "Outside": a private range on a bridge only this test uses; nothing routes off the machine.
 OUTSIDE_CIDR, OUTSIDE_HOST = "172.25.250.0/24", "172.25.250.1"
@@ -45,52 +44,6 @@ def wait_for(check, timeout: float, message: str):
 
 def _pings(address: str) -> bool:
     return _run("busybox", "ping", "-c", "1", "-W", "1", address, check=False).returncode == 0
-
-
-class Made:
-    """The data-plane names this cloud's resources map to, so other clouds on the host (a
-    parallel test) never count as leftovers."""
-
-    def __init__(self, config):
-        self.data_dir = config["data_dir"]
-        self.names = set()
-        self.chains = {dataplane.top_chain(config)}
-
-    def add(self, cli):
-        for network in cli("network", "list", "--long", "-f", "json"):
-            self.names |= {devices.bridge(network["ID"]), devices.dhcp_namespace(network["ID"])}
-            segment = cli("network", "show", network["ID"], "-f", "json")
-            if segment.get("provider:network_type") == "vxlan":
-                self.names.add(devices.vxlan(segment["provider:segmentation_id"]))
-        for router in cli("router", "list", "-f", "json"):
-            self.names.add(devices.router_namespace(router["ID"]))
-        for port in cli("port", "list", "-f", "json"):
-            self.names |= {devices.tap(port["ID"]), devices.dhcp_interface(port["ID"]),
-                           devices.router_interface(port["ID"]),
-                           devices.router_gateway(port["ID"])}
-            self.chains |= set(firewall.chain_names(port["ID"]))
-
-    def left(self) -> dict:
-        namespaces = {n.split()[0] for n in _run("ip", "netns", "list").stdout.splitlines()}
-        links = {line.split(":")[1].strip().split("@")[0] for line in
-                 _run("ip", "-o", "link", "show").stdout.splitlines()}
-        chains = {line.split()[1] for line in _run("iptables", "-S").stdout.splitlines()
-                  if line.startswith("-N ")}
-        dnsmasq = [line for line in _run("ps", "-eo", "args").stdout.splitlines()
-                   if line.startswith("dnsmasq") and self.data_dir in line]
-        found = {"namespaces": sorted(namespaces & self.names),
-                 "links": sorted(links & self.names), "chains": sorted(chains & self.chains),
-                 "dnsmasq": dnsmasq}
-        return {kind: names for kind, names in found.items() if names}
-
-
-def _remove_guests(folder: Path) -> None:
-    """A failed run's guests: serve leaves guests running when it stops, as Nova does."""
-    virsh = ["virsh", "-c", "qemu:///system"]
-    for name in _run(*virsh, "list", "--all", "--name").stdout.split():
-        if str(folder) in _run(*virsh, "dumpxml", name, check=False).stdout:
-            _run(*virsh, "destroy", name, check=False)
-            _run(*virsh, "undefine", name, "--managed-save", check=False)
 
 
 def _user_data(folder: Path, name: str, peer: str) -> Path:
@@ -203,5 +156,5 @@ def test_two_guests_router_floating_ip_security_group_and_cleanup(
         except (AssertionError, subprocess.SubprocessError):
             pass  # the failure that brought us here is the one to report
         cloud.stop()
-        _remove_guests(work)
+        remove_guests(work)
     assert not made.left(), f"stopping serve left {made.left()}"

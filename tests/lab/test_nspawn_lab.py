@@ -70,7 +70,8 @@ class NspawnLab:
                                *args], capture_output=True, text=True, timeout=60)
 
     def processes(self) -> list[str]:
-        listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+        listing = subprocess.run(["ps", "-ww", "-eo", "args"], capture_output=True,
+                                 text=True).stdout
         return [line for line in listing.splitlines() if self.folder in line]
 
     def links(self) -> list[str]:

@@ -1,7 +1,6 @@
 """`stackbox run bus|api SERVICE|manager PROCESS`: one process in the foreground, as a systemd
 unit runs it on an overcloud host (the undercloud's `serve` supervises the same processes)."""
 import logging
-import signal
 import sys
 
 from undercloud import services as registry
@@ -20,14 +19,10 @@ def add_parser(commands, add_config_flags):
                                          if not s.planned])
     manager = kinds.add_parser("manager", help="one manager process")
     manager.add_argument("process", choices=sorted(
-        process for service in registry.SERVICES.values() for process, _ in service.managers))
+        process for service in registry.SERVICES.values() for process, _ in service.managers
+        if not service.planned))
     for command in (bus, api, manager):
         add_config_flags(command)
-
-
-def _service_of(process: str) -> str:
-    return next(s.name for s in registry.SERVICES.values()
-                if process in dict(s.managers))
 
 
 def run(config, args) -> int:
@@ -67,11 +62,5 @@ def _api(config, service_name: str) -> int:
 
 
 def _manager(config, process: str) -> int:
-    from undercloud.serve.manager import load_manager
-    service = _service_of(process)
-    logs.setup_process(config, service)
-    manager = load_manager(service, process)(config)
-    signal.signal(signal.SIGTERM, lambda signum, frame: manager.stop())
-    signal.signal(signal.SIGINT, lambda signum, frame: manager.stop())
-    manager.run()
-    return 0
+    from undercloud.serve.manager import host
+    return host(config, [process])

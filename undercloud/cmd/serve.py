@@ -1,13 +1,14 @@
 """`stackbox serve`: run the all-in-one undercloud in the foreground."""
 import logging
 import os
+import shutil
 import signal
 import sys
 import time
 
 from undercloud import services as registry
 from undercloud.common import logging as logs
-from undercloud.serve import clouds, health, prepare, runfile, secrets, sockets
+from undercloud.serve import clouds, health, manager, prepare, runfile, secrets, sockets
 from undercloud.serve.supervisor import Child, Supervisor
 
 LOG = logging.getLogger("undercloud.serve")
@@ -24,11 +25,11 @@ def _children(config, config_file, listening) -> list[Child]:
     children = [Child("bus", [python, "-m", "undercloud.bus.broker", *common], stop_last=True),
                 Child("api", [python, "-m", "undercloud.serve.api", *common,
                               *[f"--fd={fd}" for fd in fds]], pass_fds=fds)]
-    for service in registry.enabled(config["services"]):
-        for process, _ in service.managers:
-            children.append(Child(process, [python, "-m", "undercloud.serve.manager", *common,
-                                            "--service", service.name, "--manager", process],
-                                  log_name=service.name))
+    # Every manager of the enabled services as threads of one process: one interpreter.
+    processes = manager.processes_of(registry.enabled(config["services"]))
+    if processes:
+        children.append(Child("managers", [python, "-m", "undercloud.serve.manager", *common,
+                                           *[f"--manager={process}" for process in processes]]))
     return children
 
 
@@ -48,9 +49,20 @@ def _summary(config, elapsed: float, clouds_file: str) -> str:
         lines.append(f"  {service.name:<14} {config.endpoint(service.name)}{path}")
     lines.append(f"  {'bus':<14} {config.bus_url}")
     lines.append(f"Use it: export OS_CLIENT_CONFIG_FILE={clouds_file} OS_CLOUD=stackbox; "
-                 "openstack token issue")
+                 f"{_openstack_command()} token issue")
     lines.append(f"Logs: {config.path('logs')}/   Stop: Ctrl-C")
     return "\n".join(lines)
+
+
+def _openstack_command() -> str:
+    """How this user runs the openstack CLI: by name when it is on PATH, else by the path
+    of the one installed beside stackbox (scripts/install links it there)."""
+    if shutil.which("openstack"):
+        return "openstack"
+    beside = os.path.join(os.path.dirname(sys.executable), "openstack")
+    if os.access(beside, os.X_OK):
+        return beside
+    return "openstack  # pip install python-openstackclient"
 
 
 def serve(config) -> int:

@@ -9,13 +9,14 @@ from undercloud.common.errors import BadRequest, NotFound
 from undercloud.common.microversions import Microversions
 from undercloud.compute.routes import (audit_log, diagnostics, external_events, flavors, hosts,
                                        images, instance_actions, interfaces, keypairs,
-                                       legacy_hosts, limits, server_actions, server_groups,
-                                       server_metadata, server_tags, servers, usage)
+                                       legacy_hosts, limits, security_groups, server_actions,
+                                       server_groups, server_metadata, server_tags, servers,
+                                       usage)
 
 blueprint = Blueprint("compute", __name__)
 for routes in (flavors, keypairs, servers, server_actions, server_metadata, server_tags,
                instance_actions, limits, hosts, legacy_hosts, server_groups, usage,
-               external_events, images, audit_log, diagnostics, interfaces):
+               external_events, images, audit_log, diagnostics, interfaces, security_groups):
     blueprint.register_blueprint(routes.blueprint)
 
 # Old clients put the project in the URL (/v2.1/<project id>/servers); Nova still accepts it.
@@ -91,7 +92,8 @@ EXTENSIONS = {
     "os-flavor-manage": "FlavorManage", "os-hypervisors": "Hypervisors", "os-hosts": "Hosts",
     "os-instance-actions": "InstanceActions", "os-keypairs": "Keypairs",
     "os-lock-server": "LockServer", "os-pause-server": "PauseServer",
-    "os-quota-sets": "Quotas", "os-server-groups": "ServerGroups",
+    "os-quota-sets": "Quotas", "os-security-groups": "SecurityGroups",
+    "os-server-groups": "ServerGroups",
     "os-server-tags": "ServerTags", "os-services": "Services",
     "os-simple-tenant-usage": "SimpleTenantUsage", "os-suspend-server": "SuspendServer",
     "servers": "Servers", "flavors": "Flavors", "limits": "Limits",

@@ -143,12 +143,19 @@ def host_status(instance) -> str:
     return "UP"
 
 
+def _basic(addresses: dict | None) -> dict:
+    """Addresses without their OS-EXT-IPS type and MAC (Nova's extend_address off)."""
+    return {name: [{"version": entry["version"], "addr": entry["addr"]} for entry in entries]
+            for name, entries in (addresses or {}).items()}
+
+
 def server(instance, detail: bool = True, show: bool = False, brief: bool = False) -> dict:
     """A server as GET /servers/{id} (detail) or GET /servers (not detail) shows it.
 
     `show` marks the single-server answers (show, update, rebuild), which carry server_groups
     from 2.71. `brief` marks update and rebuild answers: before 2.75 Nova leaves out the
-    extension attributes there (zone, states, usage, key, volumes, extended attributes).
+    extension attributes there (zone, states, usage, key, volumes, extended attributes) and
+    the addresses' type and MAC.
     """
     brief = brief and not at_least("2.75")
     shown = {"id": instance.id, "name": instance.display_name,
@@ -167,7 +174,7 @@ def server(instance, detail: bool = True, show: bool = False, brief: bool = Fals
         "flavor": _flavor(instance),
         "created": timestamp(instance.created_at),
         "updated": timestamp(instance.updated_at),
-        "addresses": instance.addresses or {},
+        "addresses": _basic(instance.addresses) if brief else instance.addresses or {},
         "accessIPv4": instance.access_ip_v4 or "",
         "accessIPv6": instance.access_ip_v6 or "",
         "OS-DCF:diskConfig": "MANUAL",

@@ -91,7 +91,7 @@ def cfg(request, tmp_path, monkeypatch, casts, answers, images, network):
     """The compute API's config on SQLite in tmp_path, or on a fresh PostgreSQL database."""
     overrides = {"data_dir": str(tmp_path)}
     if request.param == "postgresql":
-        overrides["database"] = {"url": request.getfixturevalue("postgres_db_url")}
+        overrides["database"] = {"url": request.getfixturevalue("postgres_migrated_url")}
     cfg = configuration.load(environ={}, overrides=overrides)
     db.connect(cfg)
     db.migrate(cfg, ["compute"])

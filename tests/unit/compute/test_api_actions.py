@@ -70,6 +70,20 @@ def test_rebuild_answers_the_server_and_casts(alice, server, casts):
     assert bad.status_code in (400, 409)
 
 
+def test_rebuild_and_update_show_addresses_without_type_and_mac_before_2_75(alice, server):
+    fixed = {"addr": "10.0.0.5", "version": 4, "OS-EXT-IPS:type": "fixed",
+             "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:00:00:01"}
+    place(server["id"], addresses={"private": [fixed]})
+    rebuilt = alice.at("2.74").action(server["id"], {"rebuild": {"imageRef": IMAGE}})
+    assert rebuilt.get_json()["server"]["addresses"] == {
+        "private": [{"addr": "10.0.0.5", "version": 4}]}
+    place(server["id"])
+    updated = alice.at("2.74").put(f"/v2.1/servers/{server['id']}", json={"server": {}})
+    assert updated.get_json()["server"]["addresses"]["private"][0].keys() == {"addr", "version"}
+    latest = alice.action(server["id"], {"rebuild": {"imageRef": IMAGE}})
+    assert latest.get_json()["server"]["addresses"] == {"private": [fixed]}
+
+
 def test_resize_confirm_and_revert(alice, server, casts):
     assert alice.action(server["id"], {"resize": {"flavorRef": "1"}}).status_code == 400
     assert alice.action(server["id"], {"resize": {"flavorRef": None}}).status_code == 400
@@ -94,7 +108,12 @@ def test_create_image_makes_a_queued_image_and_casts_snapshot(alice, server, cas
     assert casts[-1][0] == "snapshot_instance" and casts[-1][1][3] == image_id
     place(server["id"])
     latest = alice.action(server["id"], {"createImage": {"name": "snap2"}})
-    assert latest.get_json()["image_id"] in images
+    assert images[latest.get_json()["image_id"]]["image_type"] == "snapshot"
+    place(server["id"])
+    # As in Nova, the caller's metadata wins over the image_type compute sets.
+    tagged = alice.action(server["id"], {"createImage": {"name": "snap3",
+                                                         "metadata": {"image_type": "test"}}})
+    assert images[tagged.get_json()["image_id"]]["image_type"] == "test"
 
 
 def test_console_output_is_a_call_to_the_host(alice, server, answers):

@@ -14,6 +14,7 @@ from undercloud.common.errors import BadRequest, Conflict, Forbidden, NotFound
 from undercloud.common.validation import check, json_body
 from undercloud.compute import glance, policy, quotas, schemas, views
 from undercloud.compute.models import Instance, KeyPair
+from undercloud.compute.routes import security_groups
 from undercloud.compute.routes.common import (computes, config, conflict_state, no_content,
                                               record_action, respond, rpc_context, scheduler)
 from undercloud.compute.routes.flavors import find_flavor
@@ -209,8 +210,9 @@ def _create_image(server, body):
         "name": {"type": "string", "minLength": 1, "maxLength": 255},
         "metadata": {"type": "object"}}, "required": ["name"], "additionalProperties": False})
     properties = {str(k): str(v) for k, v in (body.get("metadata") or {}).items()}
+    # As in Nova, the caller's metadata may set image_type too.
     return _snapshot(server, "createImage", body["name"],
-                     {**properties, "image_type": "snapshot"})
+                     {"image_type": "snapshot", **properties})
 
 
 def _rotate_backups(server, backup_type: str, rotation: int):
@@ -312,4 +314,6 @@ def server_action(server_id):
         if not isinstance(value, dict):
             raise BadRequest("Invalid input for field/attribute createImage.")
         return _create_image(server, value)
+    if key in ("addSecurityGroup", "removeSecurityGroup"):
+        return security_groups.server_action(server, key, value)
     raise BadRequest(f"There is no such action: {key}")
