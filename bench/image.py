@@ -12,9 +12,10 @@ All three write new files and nothing is deleted until the end, so none gets the
 another just freed. That matters in a VM whose host takes back the guest's free memory (this
 one): a page touched for the first time costs several times what copying it does, so dd into
 fresh memory runs 3-4x slower than dd into memory a deleted file just gave back. The bench
-prints both dd figures, and md5 alone: Glance's `checksum` runs sequentially over every byte,
-so no upload finishes before it.
-Goals: upload and download >= 0.7 of dd's throughput; RSS growth during the upload < 50 MB.
+prints both dd figures, and md5 and sha512 alone: each digest runs sequentially over every
+byte, so no upload finishes before the slowest of them.
+The upload's floor is the slower of dd into fresh memory and the slowest single digest.
+Goals: upload >= 0.9 of that floor; download >= 0.7 of dd; RSS growth during an upload < 50 MB.
 """
 import argparse
 import hashlib
@@ -37,7 +38,7 @@ from tests.fixtures.undercloud import start  # noqa: E402
 
 GIB = 1024 ** 3
 BLOCK = 4 * 1024 * 1024
-GOAL_RATIO, GOAL_RSS_MB = 0.7, 50
+GOAL_RATIO, GOAL_FLOOR_RATIO, GOAL_RSS_MB = 0.7, 0.9, 50
 
 
 def login(undercloud) -> str:
@@ -278,9 +279,12 @@ def main():
     print(f"  dd into just-freed memory:  {freed_dd:6.2f} s  {mib / freed_dd:6.0f} MiB/s   "
           f"the median upload is {freed_dd / up_s:.2f} of it, the download "
           f"{freed_dd / down_s:.2f}")
-    print(f"  md5 alone on one core:      {md5_only:6.2f} s  {mib / md5_only:6.0f} MiB/s   "
-          f"so no upload beats {dd_s / md5_only:.2f} of the first dd, {freed_dd / md5_only:.2f} "
-          f"of the second (and sha512 needs {sha512_only:.2f} CPU-s more)")
+    print(f"  md5 alone on one core:      {md5_only:6.2f} s  {mib / md5_only:6.0f} MiB/s")
+    print(f"  sha512 alone on one core:   {sha512_only:6.2f} s  {mib / sha512_only:6.0f} MiB/s")
+    floor = max(dd_s, md5_only, sha512_only)
+    print(f"  upload floor (slower of dd into fresh memory and the slowest digest): "
+          f"{floor:6.2f} s; the median upload is {floor / up_s:.2f} of it   "
+          f"(goal >= {GOAL_FLOOR_RATIO})")
 
 
 if __name__ == "__main__":

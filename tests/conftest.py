@@ -1,2 +1,3 @@
-"""Shared fixtures: a real `stackbox serve` on loopback, the real clients, PostgreSQL."""
-pytest_plugins = ["tests.fixtures.undercloud", "tests.fixtures.postgres"]
+"""Shared fixtures: a real `stackbox serve` on loopback, the real clients, PostgreSQL, and the
+tier markers with their time budget."""
+pytest_plugins = ["tests.fixtures.undercloud", "tests.fixtures.postgres", "tests.fixtures.tiers"]

@@ -117,8 +117,9 @@ def test_killed_children_are_restarted(start_undercloud):
     for child in ("api", "bus"):
         before = undercloud.state()["children"][child]["pid"]
         os.kill(before, signal.SIGKILL)
-        assert wait_for(lambda: undercloud.state()["children"][child]["pid"] not in (None, before))
-        assert wait_for(lambda: f"restarted {child} as pid" in undercloud.log("serve"))
+        assert wait_for(lambda child=child, before=before:
+                        undercloud.state()["children"][child]["pid"] not in (None, before))
+        assert wait_for(lambda child=child: f"restarted {child} as pid" in undercloud.log("serve"))
     assert "killed by SIGKILL" in undercloud.log("serve")
     assert wait_for(lambda: get(undercloud.endpoint("compute") + "/")[0] == 200)
     assert undercloud.process.poll() is None

@@ -115,7 +115,8 @@ def test_two_guests_router_floating_ip_security_group_and_cleanup(
             cli("server", "create", "--image", "tiny", "--flavor", "m1.tiny", "--port", port,
                 "--user-data", str(_user_data(work, name, peer)), name)
         for name in ("vmA", "vmB"):
-            wait_for(lambda: cli("server", "show", name, "-f", "json")["status"] == "ACTIVE",
+            wait_for(lambda name=name: cli("server", "show", name, "-f", "json")["status"]
+                     == "ACTIVE",
                      timeout=180, message=f"{name} ACTIVE")
 
         # 1. DHCP, the metadata service (user_data came from it: no config drive) and the ping.

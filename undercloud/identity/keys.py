@@ -42,8 +42,8 @@ def key_files(directory: str) -> dict[int, str]:
 def load(directory: str) -> list[bytes]:
     """The keys to try, primary first, then secondaries newest first, the staged key last."""
     keys = []
-    for number, path in sorted(key_files(directory).items(),
-                               key=lambda item: (item[0] == STAGED, -item[0])):
+    for _, path in sorted(key_files(directory).items(),
+                          key=lambda item: (item[0] == STAGED, -item[0])):
         try:
             with open(path, "rb") as stream:
                 key = stream.read().strip()

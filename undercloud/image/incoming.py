@@ -1,14 +1,14 @@
 """Image data arriving from a client: read in chunks, counted, capped and hashed on the way.
 
-Nothing is held in memory beyond two chunks. The md5 (Glance's `checksum`) and sha512
-(`os_hash_value`) digests run on worker threads while the store writes the same chunk
-(hashlib releases the GIL), so hashing costs little wall time.
+The md5 (Glance's `checksum`) and sha512 (`os_hash_value`) digests each run on a thread of
+their own, fed through a short queue, while the store writes the same chunks (hashlib
+releases the GIL): md5 is sequential and the slowest step, so it must never wait on the
+reader or on sha512. Nothing is held in memory beyond a few chunks per digest.
 """
 import base64
 import binascii
-import concurrent.futures
 import hashlib
-import os
+import queue
 import threading
 
 from werkzeug.exceptions import HTTPException
@@ -16,20 +16,40 @@ from werkzeug.exceptions import HTTPException
 from undercloud.common import errors
 
 HASH_ALGO = "sha512"
-_pool = None
-_pool_pid = None
-_pool_lock = threading.Lock()
+# Chunks a digest may lag behind the reader: enough to ride out a slow write, few enough to
+# keep an upload's memory small.
+QUEUE_CHUNKS = 4
 
 
-def _hash_pool() -> concurrent.futures.ThreadPoolExecutor:
-    # Made lazily per process: threads started before gunicorn forks would not exist after.
-    global _pool, _pool_pid
-    with _pool_lock:
-        if _pool is None or _pool_pid != os.getpid():
-            _pool = concurrent.futures.ThreadPoolExecutor(max_workers=8,
-                                                          thread_name_prefix="image-hash")
-            _pool_pid = os.getpid()
-        return _pool
+class Digest:
+    """One hashlib digest fed on its own thread; close() waits for every chunk."""
+
+    def __init__(self, name: str):
+        self.hash = hashlib.new(name, usedforsecurity=False) if name == "md5" \
+            else hashlib.new(name)
+        self.name = name
+        self._chunks: queue.Queue = queue.Queue(maxsize=QUEUE_CHUNKS)
+        self._thread: threading.Thread | None = None
+
+    def _run(self):
+        while (chunk := self._chunks.get()) is not None:
+            self.hash.update(chunk)
+
+    def update(self, chunk: bytes):
+        if self._thread is None:  # started by the first chunk, so an unused digest costs none
+            self._thread = threading.Thread(target=self._run, name=f"image-{self.name}",
+                                            daemon=True)
+            self._thread.start()
+        self._chunks.put(chunk)  # blocks while the queue is full: memory stays bounded
+
+    def close(self):
+        if self._thread is not None and self._thread.is_alive():
+            self._chunks.put(None)
+            self._thread.join()
+
+    def hexdigest(self) -> str:
+        self.close()
+        return self.hash.hexdigest()
 
 
 class UploadInterrupted(errors.BadRequest):
@@ -53,8 +73,7 @@ class Incoming:
         self.expected_size, self.expected_md5 = expected_size, expected_md5
         self.limit = limit
         self.size = 0
-        self._md5 = hashlib.md5(usedforsecurity=False) if hashing else None
-        self._sha = hashlib.new(HASH_ALGO) if hashing else None
+        self._digests = (Digest("md5"), Digest(HASH_ALGO)) if hashing else ()
 
     def _read(self) -> bytes:
         try:
@@ -68,36 +87,28 @@ class Incoming:
                 from exc
 
     def __iter__(self):
-        pending = []
         try:
             chunk = self._read()
             while chunk:
                 self.size += len(chunk)
                 if self.limit is not None and self.size > self.limit[0]:
                     raise TooLarge(self.limit[1])
-                for future in pending:
-                    future.result()
-                pending = self._hash(chunk)
+                for digest in self._digests:
+                    digest.update(chunk)
                 yield chunk
                 chunk = self._read()
         finally:
-            # Never leave a hash update running on a buffer after we return.
-            for future in pending:
-                future.result()
-
-    def _hash(self, chunk: bytes) -> list:
-        if self._md5 is None:
-            return []
-        pool = _hash_pool()
-        return [pool.submit(self._md5.update, chunk), pool.submit(self._sha.update, chunk)]
+            # Never leave a digest thread behind, whatever ended the upload.
+            for digest in self._digests:
+                digest.close()
 
     @property
     def checksum(self) -> str | None:
-        return self._md5.hexdigest() if self._md5 else None
+        return self._digests[0].hexdigest() if self._digests else None
 
     @property
     def hash_value(self) -> str | None:
-        return self._sha.hexdigest() if self._sha else None
+        return self._digests[1].hexdigest() if self._digests else None
 
     def verify(self, stored_size: int) -> None:
         if stored_size != self.size:

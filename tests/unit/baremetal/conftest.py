@@ -60,7 +60,7 @@ def conductor(monkeypatch):
 def cfg(request, tmp_path, conductor):
     overrides = {"data_dir": str(tmp_path)}
     if request.param == "postgresql":
-        overrides["database"] = {"url": request.getfixturevalue("postgres_db_url")}
+        overrides["database"] = {"url": request.getfixturevalue("postgres_migrated_url")}
     cfg = configuration.load(environ={}, overrides=overrides)
     secrets.ensure_secrets(cfg)
     db.connect(cfg)

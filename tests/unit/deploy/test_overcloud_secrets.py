@@ -35,7 +35,7 @@ def test_a_first_deploy_makes_every_secret_private(tmp_path):
     assert made == ["admin-password", "database-password", "encryption-key",
                     "metadata-secret", "token-keys/0", "token-keys/1", "bus/broker.key",
                     "bus/hosts/oc-cmp-0.key", "bus/hosts/oc-ctl-0.key"]
-    for root, folders, names in os.walk(directory):
+    for root, _, names in os.walk(directory):
         assert _mode(root) == 0o700, root
         for name in names:
             assert _mode(os.path.join(root, name)) == 0o600, name

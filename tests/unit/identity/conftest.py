@@ -124,7 +124,8 @@ def make_cloud(tmp_path, monkeypatch, database_url=None, **identity_settings) ->
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def cloud(request, tmp_path, monkeypatch) -> Cloud:
     """The cloud on SQLite, and again on a real PostgreSQL server."""
-    url = request.getfixturevalue("postgres_db_url") if request.param == "postgresql" else None
+    url = request.getfixturevalue("postgres_migrated_url") if request.param == "postgresql" \
+        else None
     return make_cloud(tmp_path, monkeypatch, database_url=url)
 
 

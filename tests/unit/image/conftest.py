@@ -29,7 +29,7 @@ def cfg(request, tmp_path, image_config):
     """The service's config on SQLite in tmp_path, or on a fresh PostgreSQL database."""
     overrides = {"data_dir": str(tmp_path), **image_config}
     if request.param == "postgresql":
-        overrides["database"] = {"url": request.getfixturevalue("postgres_db_url")}
+        overrides["database"] = {"url": request.getfixturevalue("postgres_migrated_url")}
     cfg = configuration.load(environ={}, overrides=overrides)
     db.connect(cfg)
     db.migrate(cfg, ["image"])

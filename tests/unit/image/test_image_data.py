@@ -4,6 +4,7 @@ import io
 import os
 import shutil
 import subprocess
+import threading
 
 import pytest
 
@@ -119,6 +120,7 @@ def test_an_interrupted_upload_goes_back_to_queued_and_leaves_no_file(cfg, alice
     shown = alice.show(image["id"]).get_json()
     assert shown["status"] == "queued" and shown["size"] is None
     assert store_files(cfg) == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("image-")]
     assert alice.upload(image["id"], b"retry").status_code == 204
 
 

@@ -35,7 +35,7 @@ def network_config():
 def cfg(request, tmp_path, changes, network_config):
     overrides = {"data_dir": str(tmp_path), "network": network_config}
     if request.param == "postgresql":
-        overrides["database"] = {"url": request.getfixturevalue("postgres_db_url")}
+        overrides["database"] = {"url": request.getfixturevalue("postgres_migrated_url")}
     cfg = configuration.load(environ={}, overrides=overrides)
     db.connect(cfg)
     db.migrate(cfg, ["network"])
