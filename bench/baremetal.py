@@ -32,10 +32,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.compute import Api  # noqa: E402
-from tests.fixtures.baremetal_lab import (Lab, baremetal_settings, build_ramdisk,  # noqa: E402
-                                          free_network, stackbox, suffix)
+from tests.fixtures.baremetal_lab import (  # noqa: E402
+    Lab,
+    baremetal_settings,
+    build_ramdisk,
+    free_network,
+    stackbox,
+    suffix,
+)
 from tests.fixtures.undercloud import REPO, start  # noqa: E402
-from undercloud.lab import cloud, enroll, nodes_file  # noqa: E402
+from undercloud.client import enroll, nodes_file
+from undercloud.client import session as cloud  # noqa: E402
 from undercloud.lab.lab import nodes_document  # noqa: E402
 
 SERVICES = ["identity", "image", "baremetal"]

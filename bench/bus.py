@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.fixtures.ports import free_port  # noqa: E402
-from undercloud.bus import BusError, RpcClient, RpcServer  # noqa: E402
+from undercloud.bus import BusError, RpcClient, RpcServer, remote  # noqa: E402
 from undercloud.common import config  # noqa: E402
 
 WARM_UP_CALLS = 500
@@ -29,13 +29,16 @@ class Echo:
         self.casts = 0
         self._lock = threading.Lock()
 
+    @remote
     def echo(self, **kwargs):
         return kwargs
 
+    @remote
     def bump(self):
         with self._lock:
             self.casts += 1
 
+    @remote
     def count(self):
         return self.casts
 

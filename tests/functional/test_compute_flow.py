@@ -12,7 +12,7 @@ import time
 import libvirt
 import pytest
 
-from undercloud.serve.secrets import metadata_secret
+from undercloud.common.secrets import metadata_secret
 
 SERVICES = ["identity", "image", "compute", "metadata"]
 TINY_MB = 512

@@ -9,7 +9,8 @@ import pytest
 from tests.fixtures.processes import wait_for
 from tests.fixtures.undercloud import REPO, stackbox, stackbox_argv, write_config
 from undercloud.common import config as configuration
-from undercloud.serve import clouds, health, secrets
+from undercloud.common import secrets
+from undercloud.serve import clouds, health
 
 pytestmark = [pytest.mark.functional, pytest.mark.clients, pytest.mark.timeout(180)]
 

@@ -13,9 +13,16 @@ from pathlib import Path
 import libvirt
 import pytest
 
-from tests.fixtures.baremetal_lab import (Lab, baremetal_settings, bmc_processes,
-                                          build_ramdisk, free_network, stackbox, suffix,
-                                          wait_for)
+from tests.fixtures.baremetal_lab import (
+    Lab,
+    baremetal_settings,
+    bmc_processes,
+    build_ramdisk,
+    free_network,
+    stackbox,
+    suffix,
+    wait_for,
+)
 from tests.fixtures.undercloud import REPO, start
 from undercloud.lab import lab as lab_module
 

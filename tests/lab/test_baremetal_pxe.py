@@ -18,10 +18,9 @@ import pytest
 import yaml
 
 from tests.fixtures.ports import free_port
-from undercloud.baremetal.drivers import bridge
 from undercloud.baremetal.drivers.provisioning import Provisioning, ProvisioningError
 from undercloud.common import config as configuration
-from undercloud.compute.drivers import libvirtd
+from undercloud.host import bridge, libvirtd
 from undercloud.network.drivers.dhcp import running_argv
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(600)]

@@ -8,8 +8,9 @@ import uuid
 import pytest
 
 from undercloud.compute.configdrive import ConfigDrive
-from undercloud.compute.drivers import disks, power_state
+from undercloud.compute.drivers import power_state
 from undercloud.compute.drivers.instance import Instance, Nic
+from undercloud.host import disks
 
 pytestmark = pytest.mark.lab
 READY = "stackbox-guest: ready"

@@ -18,18 +18,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.fixtures.network_lab import (
-    FakeNetworkServer, Guest, HostState, Namespace, listen_in, run, serve_once, suffix)
+    FakeNetworkServer,
+    Guest,
+    HostState,
+    Namespace,
+    listen_in,
+    run,
+    serve_once,
+    suffix,
+)
 from tests.fixtures.ports import free_port
 from tests.fixtures.processes import wait_for
 from undercloud.bus import Broker, BusError
 from undercloud.common import config as configuration
+from undercloud.common import secrets
 from undercloud.common.files import write_secret
 from undercloud.network import devices
 from undercloud.network.agent import NetworkAgent
 from undercloud.network.drivers import cleanup, iptables, namespaces
 from undercloud.network.drivers.dataplane import top_chain
 from undercloud.network.rpcapi import AgentAPI
-from undercloud.serve import secrets
 
 pytestmark = pytest.mark.lab
 TOOLS = ["dnsmasq", "busybox", "iptables-restore", "ip6tables-restore", "ip"]

@@ -14,7 +14,6 @@ import yaml
 from tests.fixtures.baremetal_lab import stackbox, suffix, wait_for
 from tests.fixtures.ports import free_ports
 
-
 pytestmark = [pytest.mark.lab]
 BRIDGE = "br-nslab"
 FIRST_ADDRESS = "10.252.0.10"

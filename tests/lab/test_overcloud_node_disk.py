@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from undercloud.compute.drivers import disks
 from undercloud.compute.drivers.instance import Instance, Nic
+from undercloud.host import disks
 
 pytestmark = pytest.mark.lab
 BUILD = Path(__file__).resolve().parents[2] / "images" / "overcloud-node" / "build"

@@ -7,8 +7,9 @@ import uuid
 import pytest
 
 from undercloud.compute.configdrive import ConfigDrive, Keypair
-from undercloud.compute.drivers import disks, power_state
+from undercloud.compute.drivers import power_state
 from undercloud.compute.drivers.instance import Instance
+from undercloud.host import disks
 
 pytestmark = pytest.mark.lab
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeLabKeyFakeLabKeyFakeLabKeyFakeLab lab@stackbox"

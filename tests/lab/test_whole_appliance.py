@@ -20,8 +20,14 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures import processes
-from tests.fixtures.baremetal_lab import (Lab, bmc_processes, build_ramdisk, free_network,
-                                          stackbox, wait_for)
+from tests.fixtures.baremetal_lab import (
+    Lab,
+    bmc_processes,
+    build_ramdisk,
+    free_network,
+    stackbox,
+    wait_for,
+)
 from tests.fixtures.network_lab import Made, domains_of, remove_guests, run
 from tests.fixtures.undercloud import openstack_cli, start
 from undercloud import services as registry

@@ -25,6 +25,7 @@ from undercloud.baremetal.models import Conductor, Node
 from undercloud.baremetal.rpcapi import (CONDUCTOR_TOPIC, InvalidParameterValue, InvalidState,
                                          NodeLocked)
 from undercloud.baremetal.interfaces import BOOT_DEVICES, DRIVER
+from undercloud.bus import remote
 from undercloud.common.manager import Manager
 
 LOG = logging.getLogger("undercloud.baremetal.conductor")
@@ -196,6 +197,7 @@ class BaremetalConductor(Manager):
 
     # ---- the bus: what the API asks -----------------------------------------------------------
 
+    @remote
     def do_provisioning_action(self, context: dict, node_id: str, verb: str,
                                params: dict | None = None) -> None:
         if verb == states.ABORT:
@@ -220,6 +222,7 @@ class BaremetalConductor(Manager):
         LOG.info("node %s: %s", node_id, verb)
         self.submit_reserved(node_id, flow, self, node_id, context or {}, params or {})
 
+    @remote
     def change_power_state(self, context: dict, node_id: str, target: str,
                            timeout: int | None = None) -> None:
         if target not in states.POWER_TARGETS:
@@ -234,6 +237,7 @@ class BaremetalConductor(Manager):
             return
         self.submit_reserved(node_id, power.change_requested, self, node_id, target, timeout)
 
+    @remote
     def set_boot_device(self, node_id: str, device: str, persistent: bool = False) -> None:
         if device not in BOOT_DEVICES:
             raise InvalidParameterValue(f"Invalid boot device {device}, valid devices are "
@@ -243,15 +247,19 @@ class BaremetalConductor(Manager):
         LOG.info("node %s: boot device %s%s", node_id, device,
                  " (persistent)" if persistent else "")
 
+    @remote
     def get_boot_device(self, node_id: str) -> dict:
         return self.bmc_for(nodes.get(node_id)).boot_device()
 
+    @remote
     def validate(self, node_id: str) -> dict:
         return validate.validate(self, node_id)
 
+    @remote
     def heartbeat(self, node_id: str, payload: dict) -> dict | None:
         return agent.heartbeat(self, node_id, payload)
 
+    @remote
     def continue_inspection(self, node_id: str, inventory: dict) -> None:
         inspect.check(inventory)
         if nodes.get(node_id).provision_state not in (states.INSPECTING, states.INSPECT_WAIT):

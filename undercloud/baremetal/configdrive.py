@@ -26,7 +26,7 @@ import urllib.request
 import zlib
 
 from undercloud.common.files import write_secret
-from undercloud.compute.configdrive import openstack_files, write_iso
+from undercloud.host.configdrive import openstack_files, write_iso
 
 MIB = 1024 * 1024
 MAX_BYTES = 64 * MIB

@@ -30,6 +30,7 @@ Public API::
     Notifier(cfg, publisher_id).notify(event_type, payload) / .close()
     Listener(cfg, prefixes, callback, name=None).start() / .wait_registered() / .stop()
     BusError, BusTimeout, NoPeer, RemoteError, @remotable
+    @remote (marks a method RpcServer may run), remote_methods(endpoint)
 
 Wire format: see wire.py. Messages are JSON; datetimes travel as ISO 8601 strings.
 """
@@ -37,11 +38,12 @@ from undercloud.bus.client import RpcClient
 from undercloud.bus.errors import BusError, BusTimeout, NoPeer, RemoteError, remotable
 from undercloud.bus.keys import ensure_keys
 from undercloud.bus.notify import Listener, Notifier
+from undercloud.bus.remote import remote, remote_methods
 from undercloud.bus.server import RpcServer
 
 __all__ = [
     "Broker", "BusError", "BusTimeout", "Listener", "NoPeer", "Notifier", "RemoteError",
-    "RpcClient", "RpcServer", "ensure_keys", "remotable",
+    "RpcClient", "RpcServer", "ensure_keys", "remotable", "remote", "remote_methods",
 ]
 
 

@@ -5,17 +5,18 @@ import zmq
 
 from undercloud.bus import errors, sockets, wire
 from undercloud.bus.peer import Peer
+from undercloud.bus.remote import remote_methods
 from undercloud.bus.workers import WorkerPool
 
 log = logging.getLogger("undercloud.bus.server")
 
 
 class NoSuchMethod(Exception):
-    """The endpoint has no public method by that name; callers see RemoteError."""
+    """The endpoint has no @remote method by that name; callers see RemoteError."""
 
 
 class RpcServer(Peer):
-    """Runs getattr(endpoint, method)(**kwargs) for calls, casts and fanouts on topics."""
+    """Runs the endpoint's @remote methods for calls, casts and fanouts on topics."""
 
     def __init__(self, cfg, topics, endpoint, name: str, workers: int = 8):
         topics = [topics] if isinstance(topics, str) else list(topics)
@@ -23,7 +24,7 @@ class RpcServer(Peer):
             raise ValueError(f"RpcServer {name!r} needs at least one topic to serve")
         super().__init__(cfg, name, topics=topics)
         self.topics = topics
-        self._endpoint = endpoint
+        self._methods = remote_methods(endpoint)
         self._pool = WorkerPool(workers, name, self._handle, self._open_outbox)
 
     def _on_start(self) -> None:
@@ -59,8 +60,8 @@ class RpcServer(Peer):
                                        wire.dumps(errors.to_wire(exc))])
 
     def _method(self, method: str):
-        handler = None if method.startswith("_") else getattr(self._endpoint, method, None)
-        if not callable(handler):
+        handler = self._methods.get(method)
+        if handler is None:
             raise NoSuchMethod(f"{self.name} on topic(s) {', '.join(self.topics)} "
                                f"has no method '{method}'")
         return handler

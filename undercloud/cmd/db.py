@@ -3,7 +3,8 @@ overcloud's first control host does once per deploy (Keystone's db_sync + bootst
 import os
 import sys
 
-from undercloud.serve import prepare, secrets
+from undercloud.common import secrets
+from undercloud.serve import prepare
 
 
 def add_parser(commands, add_config_flags):

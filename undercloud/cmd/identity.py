@@ -1,8 +1,8 @@
 """`stackbox identity ...`: identity maintenance an operator runs by hand."""
 import sys
 
+from undercloud.common.secrets import token_keys_dir
 from undercloud.identity import keys
-from undercloud.serve.secrets import token_keys_dir
 
 
 def rotate_keys(config, max_active_keys: int = keys.MAX_ACTIVE_KEYS) -> int:

@@ -31,7 +31,8 @@ def _say(line: str) -> None:
 
 
 def run(config, args) -> int:
-    from undercloud.lab import cloud, enroll, nodes_file
+    from undercloud.client import enroll, nodes_file
+    from undercloud.client import session as cloud
     if args.node_command == "introspect" and bool(args.nodes) == args.everything:
         print("stackbox node introspect: name nodes, or --all (not both)", file=sys.stderr)
         return 2

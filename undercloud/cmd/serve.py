@@ -8,7 +8,8 @@ import time
 
 from undercloud import services as registry
 from undercloud.common import logging as logs
-from undercloud.serve import clouds, health, manager, prepare, runfile, secrets, sockets
+from undercloud.common import secrets
+from undercloud.serve import clouds, health, manager, prepare, runfile, sockets
 from undercloud.serve.supervisor import Child, Supervisor
 
 LOG = logging.getLogger("undercloud.serve")

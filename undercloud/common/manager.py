@@ -1,14 +1,13 @@
-"""The base of every service's manager process: it answers its bus topics and reconciles.
+"""The base of every service's manager process: it answers its bus topics (its @remote
+methods, the messages its rpcapi.py sends) and reconciles.
 
 ZeroMQ keeps nothing, so the DB is the source of truth: a manager reconciles
 the world with the DB when it starts and then periodically, and a message
 lost on the way only delays work.
 """
 import logging
-import os
 import socket
 import threading
-import time
 
 from undercloud import db
 
@@ -22,17 +21,12 @@ class Manager:
     def __init__(self, config, host: str | None = None):
         self.config = config
         self.host = host or socket.gethostname()
-        self.started_at = time.time()
         self.stopping = threading.Event()
 
     @property
     def topics(self) -> list[str]:
         """The service's shared topic and this host's own (e.g. compute.<host>)."""
         return [self.service, f"{self.service}.{self.host}"]
-
-    def ping(self) -> dict:
-        return {"service": self.service, "host": self.host, "pid": os.getpid(),
-                "uptime": round(time.time() - self.started_at, 3)}
 
     def reconcile(self):
         """Bring what this host runs in line with the DB; subclasses fill this in."""

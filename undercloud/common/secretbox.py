@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from undercloud.serve import secrets
+from undercloud.common import secrets
 
 
 @lru_cache(maxsize=4)

@@ -14,7 +14,7 @@ import traceback
 import peewee
 
 from undercloud import db
-from undercloud.bus import BusError
+from undercloud.bus import BusError, remote
 from undercloud.common.manager import Manager
 from undercloud.compute import records, vifs
 from undercloud.compute.models import (
@@ -138,6 +138,7 @@ class ComputeConductor(Manager):
 
     # ---- scheduling (topic "scheduler") -------------------------------------------------------
 
+    @remote
     def build_instances(self, context: dict, instance_ids: list[str], request_spec: dict):
         request = Request.from_spec(request_spec)
         hosts = hoststate.load(self.limits, self.service_down_time)
@@ -197,6 +198,7 @@ class ComputeConductor(Manager):
         request.group_host_counts = counts
         request.max_server_per_host = (group.rules or {}).get("max_server_per_host")
 
+    @remote
     def resize_instance(self, context: dict, instance_id: str, new_flavor: dict):
         """Claim the growth on the instance's own host, then let that host resize it."""
         event = "conductor_migrate_server"
@@ -229,14 +231,17 @@ class ComputeConductor(Manager):
 
     # ---- what compute hosts ask (topic "conductor") -----------------------------------------
 
+    @remote
     def get_instance(self, instance_id: str) -> dict | None:
         instance = Instance.get_or_none(Instance.id == instance_id)
         return None if instance is None else records.instance_record(instance)
 
+    @remote
     def instances_on_host(self, host: str) -> list[dict]:
         return [records.instance_record(instance) for instance in Instance.select().where(
             Instance.host == host, Instance.deleted == False)]  # noqa: E712
 
+    @remote
     def update_instance(self, instance_id: str, values: dict, expected_task_state=...):
         """Change an instance; with expected_task_state, only if its task_state still is that
         (or one of a list). Returns the instance, or None when nothing changed."""
@@ -263,6 +268,7 @@ class ComputeConductor(Manager):
                 return None
         return self.get_instance(instance_id)
 
+    @remote
     def add_fault(self, instance_id: str, message: str, code: int = 500, details: str = "",
                   host: str | None = None) -> None:
         with db.transaction():
@@ -270,6 +276,7 @@ class ComputeConductor(Manager):
                 InstanceFault.create(instance=instance_id, code=code, message=message[:255],
                                      details=details or "", host=host)
 
+    @remote
     def action_event_start(self, context: dict, instance_id: str, event: str,
                            host: str) -> None:
         action = _action(context, instance_id)
@@ -277,6 +284,7 @@ class ComputeConductor(Manager):
             with db.transaction():
                 InstanceActionEvent.create(action=action, event=event, host=host)
 
+    @remote
     def action_event_finish(self, context: dict, instance_id: str, event: str, host: str,
                             error: str | None = None) -> None:
         action = _action(context, instance_id)
@@ -300,10 +308,12 @@ class ComputeConductor(Manager):
                 action.message = "Error"
             action.save()
 
+    @remote
     def release_claims(self, instance_id: str, host: str | None = None,
                        keep_latest: bool = False) -> None:
         claims.release(instance_id, keep_latest=keep_latest)
 
+    @remote
     def finish_resize_claims(self, instance_id: str, confirmed: bool) -> None:
         """Confirmed: one claim of the new flavor stays; reverted: the growth is given back."""
         instance = Instance.get_or_none(Instance.id == instance_id)
@@ -318,6 +328,7 @@ class ComputeConductor(Manager):
         size = Request.from_spec({}, flavor=instance.flavor)
         claims.replace(instance_id, held[-1].node_id, size.vcpus, size.memory_mb, size.disk_gb)
 
+    @remote
     def report_host(self, report: dict) -> None:
         """A compute host's resources and heartbeat (os-hypervisors, os-services)."""
         now = db.utcnow()
@@ -336,6 +347,7 @@ class ComputeConductor(Manager):
                 ComputeNode.create(host=host, **fields)
             _heartbeat("nova-compute", host, report.get("availability_zone") or "nova", now)
 
+    @remote
     def network_changed(self, instance_id: str) -> bool:
         """Nova's network-changed event: the instance's ports, addresses or floating IPs
         changed; re-read its VIFs. Returns whether anything changed."""
@@ -353,6 +365,7 @@ class ComputeConductor(Manager):
         LOG.info("instance %s: addresses now %s", instance_id, addresses)
         return True
 
+    @remote
     def instance_deleted(self, instance_id: str) -> None:
         """The host removed the guest: mark the instance deleted and give back its room."""
         now = db.utcnow()
@@ -364,6 +377,7 @@ class ComputeConductor(Manager):
                 ServerGroupMember.instance_id == instance_id).execute()
         claims.release(instance_id)
 
+    @remote
     def image_in_use(self, host: str, image_id: str, other_than: str | None = None) -> bool:
         """Whether another live instance on the host still boots from the cached image."""
         query = Instance.select().where(Instance.host == host, Instance.image_ref == image_id,

@@ -3,41 +3,19 @@
 Same layout as Nova's, so cloud-init, cirros and our tiny guest read it unchanged:
 openstack/<version>/{meta_data.json, user_data, network_data.json, vendor_data.json,
 vendor_data2.json} for each dated version and `latest`, plus EC2's
-ec2/<version>/{meta-data.json, user-data}. Built with xorriso (Debian package), never mounted.
-The bare-metal conductor writes its config drives with the same layout and writer
-(openstack_files, write_iso).
+ec2/<version>/{meta-data.json, user-data}. The disc itself is host/configdrive.py's, which
+the bare-metal conductor writes its nodes' drives with too.
 """
 import base64
 import dataclasses
 import json
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 
-LABEL = "config-2"
-# (version, newest file set): a dated folder carries what that metadata version had.
-OPENSTACK_VERSIONS = [
-    ("2012-08-10", {"meta_data.json", "user_data"}),
-    ("2013-04-04", {"meta_data.json", "user_data"}),
-    ("2013-10-17", {"meta_data.json", "user_data", "vendor_data.json"}),
-    ("2015-10-15", {"meta_data.json", "user_data", "vendor_data.json", "network_data.json"}),
-    ("2016-06-30", {"meta_data.json", "user_data", "vendor_data.json", "network_data.json"}),
-    ("2016-10-06", {"meta_data.json", "user_data", "vendor_data.json", "network_data.json",
-                    "vendor_data2.json"}),
-    ("2017-02-22", {"meta_data.json", "user_data", "vendor_data.json", "network_data.json",
-                    "vendor_data2.json"}),
-    ("2018-08-27", {"meta_data.json", "user_data", "vendor_data.json", "network_data.json",
-                    "vendor_data2.json"}),
-    ("latest", {"meta_data.json", "user_data", "vendor_data.json", "network_data.json",
-                "vendor_data2.json"}),
-]
+from undercloud.host.configdrive import (  # noqa: F401 (compute's API too)
+    LABEL, OPENSTACK_VERSIONS, ConfigDriveError, openstack_files, write_iso)
+
 EC2_VERSIONS = ["2009-04-04", "latest"]
-
-
-class ConfigDriveError(Exception):
-    """The ISO could not be written; the message names the instance and the cause."""
 
 
 @dataclasses.dataclass
@@ -132,49 +110,6 @@ class ConfigDrive:
 
 def _json(document) -> bytes:
     return json.dumps(document, sort_keys=True).encode()
-
-
-def openstack_files(documents: dict[str, bytes]) -> dict[str, bytes]:
-    """openstack/<version>/<name> for each document (meta_data.json, user_data...) in every
-    metadata version that had it: Nova's layout."""
-    files = {}
-    for version, names in OPENSTACK_VERSIONS:
-        for name in names & documents.keys():
-            files[f"openstack/{version}/{name}"] = documents[name]
-    return files
-
-
-def write_iso(files: dict[str, bytes], path: str, owner: str, mode: int = 0o644) -> str:
-    """Write `files` (path on the ISO -> content) as an ISO labelled config-2 to `path` in one
-    step, with `mode`; `owner` ("instance <uuid>") names whose drive it is in errors."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=directory, prefix=".configdrive-") as scratch:
-        tree = os.path.join(scratch, "tree")
-        for relative, content in files.items():
-            target = os.path.join(tree, relative)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            with open(target, "wb") as stream:
-                stream.write(content)
-        iso = os.path.join(scratch, "disk.config")
-        _make_iso(owner, tree, iso)
-        os.chmod(iso, mode)
-        os.replace(iso, path)
-    return path
-
-
-def _make_iso(owner, tree, iso):
-    # Nova's genisoimage arguments, in xorriso's mkisofs emulation: Joliet + Rock Ridge.
-    command = ["xorriso", "-as", "mkisofs", "-o", iso, "-ldots", "-allow-lowercase",
-               "-allow-multidot", "-l", "-publisher", "Stackbox", "-quiet", "-J", "-r",
-               "-V", LABEL, tree]
-    if shutil.which("xorriso") is None:
-        raise ConfigDriveError(f"cannot build the config drive of {owner}: xorriso is "
-                               "not installed (Debian package xorriso)")
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise ConfigDriveError(f"cannot build the config drive of {owner}: xorriso "
-                               f"exited {result.returncode}: {result.stderr.strip()[-500:]}")
 
 
 def hostname_for(name: str) -> str:

@@ -2,21 +2,25 @@
 token, as Nova does, so image visibility rules stay the image service's."""
 from urllib.parse import quote
 
+from undercloud.client import http
+from undercloud.client.http import ApiError, CloudError  # noqa: F401 (what callers catch)
 from undercloud.common.errors import BadRequest
-from undercloud.compute import upstream
-from undercloud.compute.upstream import ServiceError
+
+TIMEOUT = 30
 
 
 def _request(config, token: str, method: str, path: str, body=None,
              content_type: str = "application/json"):
-    return upstream.request(config, "image", token, method, path, body, content_type)
+    return http.send(f"{config.endpoint('image')}{path}", method, body,
+                     {"Content-Type": content_type} if body is not None else None,
+                     token=token, timeout=TIMEOUT)[1]
 
 
 def get_image(config, token: str, image_id: str) -> dict | None:
     """The image document, or None when the caller cannot see an image with that id."""
     try:
         return _request(config, token, "GET", f"/v2/images/{quote(image_id, safe='')}")
-    except ServiceError as exc:
+    except CloudError as exc:
         if exc.status in (400, 404):
             return None
         raise BadRequest(f"Cannot look up image {image_id}: {exc}") from None
@@ -26,14 +30,14 @@ def create_image(config, token: str, properties: dict) -> dict:
     """A queued image (a snapshot's record) owned by the caller's project."""
     try:
         return _request(config, token, "POST", "/v2/images", properties)
-    except ServiceError as exc:
+    except CloudError as exc:
         raise BadRequest(f"The image service refused the snapshot image: {exc}") from None
 
 
 def delete_image(config, token: str, image_id: str):
     try:
         _request(config, token, "DELETE", f"/v2/images/{quote(image_id, safe='')}")
-    except ServiceError:
+    except CloudError:
         pass  # best effort: a queued image left behind is harmless and visible to its owner
 
 
@@ -41,7 +45,7 @@ def list_images(config, token: str, query: str = "") -> dict:
     """One page of Glance's image list ({"images": [...], "next": ...})."""
     try:
         return _request(config, token, "GET", f"/v2/images{'?' + query if query else ''}")
-    except ServiceError as exc:
+    except CloudError as exc:
         if exc.status == 400:
             raise BadRequest(f"The image service refused the listing: {exc}") from None
         raise
@@ -54,5 +58,5 @@ def update_image(config, token: str, image_id: str, changes: list[dict]) -> dict
 
 
 def remove_image(config, token: str, image_id: str):
-    """Delete an image, raising ServiceError (404, 403, 409) when Glance refuses."""
+    """Delete an image, raising CloudError (404, 403, 409) when Glance refuses."""
     _request(config, token, "DELETE", f"/v2/images/{quote(image_id, safe='')}")

@@ -17,15 +17,16 @@ import time
 import traceback
 import uuid as uuids
 
-from undercloud.bus import BusError, BusTimeout, NoPeer, RpcServer
+from undercloud.bus import BusError, BusTimeout, NoPeer, RpcServer, remote
+from undercloud.client.images import ImageClient
 from undercloud.common.manager import Manager
 from undercloud.compute import guestinfo, vifs
-from undercloud.compute.drivers import disks, libvirtd, power_state
+from undercloud.compute.drivers import power_state
 from undercloud.compute.drivers.errors import InstanceNotFound, NicNotFound
 from undercloud.compute.drivers.instance import Instance as Guest
 from undercloud.compute.drivers.libvirt import LibvirtDriver
-from undercloud.compute.images import ImageClient
 from undercloud.compute.rpcapi import ConductorAPI, compute_topic
+from undercloud.host import disks, libvirtd
 from undercloud.network.rpcapi import AgentAPI, ServerAPI
 
 LOG = logging.getLogger(__name__)
@@ -234,6 +235,7 @@ class ComputeManager(Manager):
 
     # ---- building --------------------------------------------------------------------------
 
+    @remote
     def build_and_run_instance(self, context, instance_id, request_spec=None):
         event = "compute__do_build_and_run_instance"
         with self._lock(instance_id):
@@ -327,6 +329,7 @@ class ComputeManager(Manager):
             LOG.debug("instance %s never asked for a port and no network service answers",
                       record["id"])
 
+    @remote
     def attach_interface(self, context, instance_id, network_id=None, port_id=None,
                          fixed_ip=None, tag=None) -> dict:
         """One more port on the instance, plugged live if the guest runs; returns its VIF."""
@@ -371,6 +374,7 @@ class ComputeManager(Manager):
         self._save_network_info(record["id"], network_info)
         return vif
 
+    @remote
     def detach_interface(self, context, instance_id, port_id):
         """Unplug one port from the instance and give it back."""
         event = "compute_detach_interface"
@@ -503,6 +507,7 @@ class ComputeManager(Manager):
         if self.driver.power_state(_uuid(record["id"])) == power_state.NOSTATE:
             self.driver.define(self._guest(record, flavor))
 
+    @remote
     def reboot_instance(self, context, instance_id, hard: bool = False):
         def work(record):
             if self.driver.power_state(_uuid(instance_id)) == power_state.NOSTATE:
@@ -513,6 +518,7 @@ class ComputeManager(Manager):
             return {"vm_state": "active"}
         self._act(context, instance_id, "compute_reboot_instance", work)
 
+    @remote
     def stop_instance(self, context, instance_id):
         def work(record):
             try:
@@ -522,6 +528,7 @@ class ComputeManager(Manager):
             return {"vm_state": "stopped", "power_state": power_state.SHUTDOWN}
         self._act(context, instance_id, "compute_stop_instance", work)
 
+    @remote
     def start_instance(self, context, instance_id):
         def work(record):
             self._ensure_defined(record)
@@ -529,22 +536,27 @@ class ComputeManager(Manager):
             return {"vm_state": "active"}
         self._act(context, instance_id, "compute_start_instance", work)
 
+    @remote
     def pause_instance(self, context, instance_id):
         self._act(context, instance_id, "compute_pause_instance", lambda record: (
             self.driver.pause(_uuid(instance_id)), {"vm_state": "paused"})[1])
 
+    @remote
     def unpause_instance(self, context, instance_id):
         self._act(context, instance_id, "compute_unpause_instance", lambda record: (
             self.driver.unpause(_uuid(instance_id)), {"vm_state": "active"})[1])
 
+    @remote
     def suspend_instance(self, context, instance_id):
         self._act(context, instance_id, "compute_suspend_instance", lambda record: (
             self.driver.suspend(_uuid(instance_id)), {"vm_state": "suspended"})[1])
 
+    @remote
     def resume_instance(self, context, instance_id):
         self._act(context, instance_id, "compute_resume_instance", lambda record: (
             self.driver.resume(_uuid(instance_id)), {"vm_state": "active"})[1])
 
+    @remote
     def rebuild_instance(self, context, instance_id, image_ref: str):
         def work(record):
             self.conductor.update_instance(instance_id, {"task_state": "rebuild_spawning",
@@ -562,6 +574,7 @@ class ComputeManager(Manager):
 
     # ---- resize (on this host) ---------------------------------------------------------------
 
+    @remote
     def resize_instance(self, context, instance_id):
         def work(record):
             new_flavor = record["new_flavor"] or record["flavor"]
@@ -581,6 +594,7 @@ class ComputeManager(Manager):
                     "new_flavor": new_flavor}
         self._act(context, instance_id, "compute_resize_instance", work)
 
+    @remote
     def confirm_resize(self, context, instance_id):
         def work(record):
             disks.delete(self._files(instance_id).disk + ".resize-backup")
@@ -590,6 +604,7 @@ class ComputeManager(Manager):
                     "new_flavor": None}
         self._act(context, instance_id, "compute_confirm_resize", work)
 
+    @remote
     def revert_resize(self, context, instance_id):
         def work(record):
             old_flavor = record["old_flavor"] or record["flavor"]
@@ -606,6 +621,7 @@ class ComputeManager(Manager):
 
     # ---- snapshot, console, delete -----------------------------------------------------------
 
+    @remote
     def snapshot_instance(self, context, instance_id, image_id: str):
         def work(record):
             files = self._files(instance_id)
@@ -625,6 +641,7 @@ class ComputeManager(Manager):
             return {}
         self._act(context, instance_id, "compute_snapshot_instance", work)
 
+    @remote
     def get_console_output(self, context, instance_id, length: int | None = None) -> str:
         try:
             output = self.driver.console_output(_uuid(instance_id))
@@ -636,6 +653,7 @@ class ComputeManager(Manager):
             output = "".join(lines[-length:]) if length else ""
         return output
 
+    @remote
     def terminate_instance(self, context, instance_id):
         event = "compute_terminate_instance"
         with self._lock(instance_id):

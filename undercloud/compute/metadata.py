@@ -14,10 +14,10 @@ from flask import Blueprint, Response, current_app, request
 
 from undercloud.common import errors
 from undercloud.common.auth import public
+from undercloud.common.secrets import metadata_secret
 from undercloud.compute import guestinfo, records
 from undercloud.compute.configdrive import EC2_VERSIONS, OPENSTACK_VERSIONS
 from undercloud.compute.models import Instance
-from undercloud.serve.secrets import metadata_secret
 
 blueprint = Blueprint("metadata", __name__)
 # The EC2 versions Nova lists at the root.

@@ -1,13 +1,16 @@
 """The network service as the caller sees it: compute asks Neutron v2.0 over HTTP with the
 user's token for security groups and a server's ports, as Nova does, so what the caller may
-see and change stays the network service's decision. Errors are upstream.ServiceError."""
+see and change stays the network service's decision. Errors are client.http.CloudError."""
 from urllib.parse import quote, urlencode
 
-from undercloud.compute import upstream
+from undercloud.client import http
+
+TIMEOUT = 30
 
 
 def _request(config, token: str, method: str, path: str, body=None):
-    return upstream.request(config, "network", token, method, f"/v2.0{path}", body)
+    return http.send(f"{config.endpoint('network')}/v2.0{path}", method, body, token=token,
+                     timeout=TIMEOUT)[1]
 
 
 def security_groups(config, token: str, **filters) -> list[dict]:

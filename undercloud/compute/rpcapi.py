@@ -3,7 +3,8 @@
 - SchedulerAPI: the API asks the conductor (topic ``scheduler``) to place instances.
 - ComputeAPI: the API asks one host's manager (topic ``compute.<host>``) to act on an instance.
 - ConductorAPI: a compute host asks the conductor (topic ``conductor``) for the DB facts it may
-  not read itself (compute hosts hold no DB credentials).
+  not read itself (compute hosts hold no DB credentials); the network API tells it when an
+  instance's ports changed.
 
 ``context`` is always ``{"user_id", "project_id", "roles", "token", "request_id"}``.
 """
@@ -108,7 +109,8 @@ class ComputeAPI(_Client):
 
 
 class ConductorAPI(_Client):
-    """What a compute host asks the conductor; every method is a call so the host knows it landed."""
+    """What a compute host asks the conductor; every method is a call so the host knows it landed
+    (but network_changed, which the network API casts)."""
 
     def __init__(self, config, client: RpcClient | None = None, timeout: float | None = None):
         super().__init__(config, client)
@@ -156,3 +158,8 @@ class ConductorAPI(_Client):
 
     def image_in_use(self, host: str, image_id: str, other_than: str | None = None) -> bool:
         return self._call("image_in_use", host=host, image_id=image_id, other_than=other_than)
+
+    def network_changed(self, instance_id: str) -> None:
+        """Nova's network-changed event: re-read the instance's VIFs (a cast; the conductor's
+        periodic address refresh catches a lost one)."""
+        self.client.cast(CONDUCTOR_TOPIC, "network_changed", instance_id=instance_id)

@@ -12,11 +12,20 @@ import time
 import urllib.error
 import urllib.request
 
-from undercloud.deploy import (clouds, host_keys, inventory, node_config, progress, provision,
-                               report, run, secrets)
+from undercloud.client import enroll
+from undercloud.client import session as undercloud_api
+from undercloud.deploy import (
+    clouds,
+    host_keys,
+    inventory,
+    node_config,
+    progress,
+    provision,
+    report,
+    run,
+    secrets,
+)
 from undercloud.deploy import plan as plans
-from undercloud.lab import cloud as undercloud_api
-from undercloud.lab import enroll
 
 DEPLOYED, FAILED, BAD_PLAN, INTERRUPTED = 0, 1, 2, 130
 REPO_CHECK_TIMEOUT = 10

@@ -7,9 +7,9 @@ Exit status: 0 when the last deploy succeeded and everything answers and is up, 
 """
 import os
 
+from undercloud.client.session import CloudError, Session
 from undercloud.deploy import clouds, report
 from undercloud.deploy.progress import duration_text
-from undercloud.lab.cloud import CloudError, Session
 
 HEALTHY, UNHEALTHY, NOTHING_DEPLOYED = 0, 1, 3
 

@@ -12,11 +12,20 @@ import logging
 
 from undercloud import db
 from undercloud import services as registry
+from undercloud.common import secrets
 from undercloud.identity import passwords
-from undercloud.identity.models import (DEFAULT_DOMAIN_ID, CatalogService, Domain, Endpoint,
-                                        ImpliedRole, Project, Region, Role, RoleAssignment,
-                                        User)
-from undercloud.serve import secrets
+from undercloud.identity.models import (
+    DEFAULT_DOMAIN_ID,
+    CatalogService,
+    Domain,
+    Endpoint,
+    ImpliedRole,
+    Project,
+    Region,
+    Role,
+    RoleAssignment,
+    User,
+)
 
 LOG = logging.getLogger(__name__)
 

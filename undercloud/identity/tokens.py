@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import cryptography.fernet
 
 from undercloud import db
+from undercloud.common.secrets import token_keys_dir
 from undercloud.common.context import RequestContext
 from undercloud.common.errors import ServiceUnavailable, Unauthorized
 from undercloud.db.base import legacy_table_name
@@ -192,7 +193,6 @@ def _ring(config=None) -> keys.KeyRing:
         config = _default_config
     if config is None:
         raise RuntimeError("tokens.configure(config) has not been called in this process")
-    from undercloud.serve.secrets import token_keys_dir
     directory = token_keys_dir(config)
     with _keyrings_lock:
         return _keyrings.setdefault(directory, keys.KeyRing(directory))

@@ -21,11 +21,20 @@ from pathlib import Path
 import yaml
 from pyroute2 import IPRoute
 
-from undercloud.baremetal.drivers import bridge
 from undercloud.common.files import write_atomic
+from undercloud.host import bridge
 from undercloud.lab import bmcs, nspawn
-from undercloud.lab.lab import BMC_ADDRESS, BMC_USER, LabError, \
-    check_bmc_ports, check_kind, check_name, forget, load, save
+from undercloud.lab.lab import (
+    BMC_ADDRESS,
+    BMC_USER,
+    LabError,
+    check_bmc_ports,
+    check_kind,
+    check_name,
+    forget,
+    load,
+    save,
+)
 
 LOG = logging.getLogger(__name__)
 KIND = "nspawn"

@@ -15,9 +15,10 @@ import secrets
 
 import libvirt
 
+from undercloud.client import nodes_file
 from undercloud.common.files import write_secret
-from undercloud.compute.drivers import libvirtd
-from undercloud.lab import bmcs, bridge, nodes_file, vms
+from undercloud.host import libvirtd
+from undercloud.lab import bmcs, bridge, vms
 
 LOG = logging.getLogger(__name__)
 URI = "qemu:///system"

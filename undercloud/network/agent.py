@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 
-from undercloud.bus import BusError, RpcServer, remotable
+from undercloud.bus import BusError, RpcServer, remotable, remote
 from undercloud.common.manager import Manager
 from undercloud.network.drivers.dataplane import DataPlane
 from undercloud.network.drivers.metadata_proxy import MetadataProxy
@@ -61,10 +61,12 @@ class NetworkAgent(Manager):
 
     # ---- bus methods -------------------------------------------------------------------------
 
+    @remote
     def sync(self) -> None:
         """Re-read the desired state soon (a cast; bursts coalesce into one pass)."""
         self._request()
 
+    @remote
     def plug_port(self, port_id: str) -> dict:
         self._unplugged.discard(port_id)
         self._run_pass(self._request())
@@ -79,6 +81,7 @@ class NetworkAgent(Manager):
                                f"{self.outcome.failed.get(port['network_id'], 'see its log')}")
         return {"bridge": port["bridge"], "tap": port["tap"], "mtu": network["mtu"]}
 
+    @remote
     def unplug_port(self, port_id: str) -> None:
         self._unplugged.add(port_id)
         self._run_pass(self._request())

@@ -7,28 +7,28 @@ import logging
 
 from flask import current_app
 
+from undercloud.compute.rpcapi import ConductorAPI
 from undercloud.network.rpcapi import AgentAPI
 
 LOG = logging.getLogger(__name__)
-CONDUCTOR_TOPIC = "conductor"   # compute's conductor (undercloud.compute.rpcapi)
-_AGENTS: dict = {}
+_CLIENTS: dict = {}   # id(config) -> (AgentAPI, ConductorAPI), sharing one bus client
 
 
-def _agents() -> AgentAPI:
+def _clients() -> tuple[AgentAPI, ConductorAPI]:
     config = current_app.config["STACKBOX"]
-    if id(config) not in _AGENTS:
-        _AGENTS[id(config)] = AgentAPI(config)
-    return _AGENTS[id(config)]
+    if id(config) not in _CLIENTS:
+        agents = AgentAPI(config)
+        _CLIENTS[id(config)] = agents, ConductorAPI(config, agents.client)
+    return _CLIENTS[id(config)]
 
 
 def changed(instance_ids=()) -> None:
     """The data plane must follow; instances whose addresses changed refresh them."""
-    agents = _agents()
+    agents, conductor = _clients()
     try:
         agents.sync()
         for instance_id in {i for i in instance_ids if i}:
-            # Nova's "network-changed" event: the conductor re-reads the instance's VIFs.
-            agents.client.cast(CONDUCTOR_TOPIC, "network_changed", instance_id=instance_id)
+            conductor.network_changed(instance_id)
     except Exception:  # the bus is down: reconciliation catches up
-        LOG.warning("could not tell the agents about a network change; they will reconcile",
-                    exc_info=True)
+        LOG.warning("could not tell the agents and the conductor about a network change; "
+                    "they will reconcile", exc_info=True)

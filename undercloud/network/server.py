@@ -7,6 +7,7 @@ servers and routers on live agents and tells the agents when that moved anything
 import logging
 
 from undercloud import db
+from undercloud.bus import remote
 from undercloud.common.manager import Manager
 from undercloud.network import agents, dhcpports, hoststate, instances
 from undercloud.network.models import Port
@@ -48,6 +49,7 @@ class NetworkServer(Manager):
 
     # ---- from agents ------------------------------------------------------------------------
 
+    @remote
     def report_agent(self, host: str, modes: list[str], configurations: dict) -> None:
         new = not agents.host_modes(host)
         agents.report(host, modes, configurations)
@@ -57,12 +59,14 @@ class NetworkServer(Manager):
             if self._place():
                 self.agents.sync()
 
+    @remote
     def host_state(self, host: str) -> dict:
         modes = agents.host_modes(host)
         if modes & {"dhcp", "l3"} and self._place():
             self.agents.sync()  # peers of what moved here must re-wire too
         return hoststate.host_state(host, self.dns_domain)
 
+    @remote
     def set_port_status(self, port_ids: list[str], status: str) -> None:
         if status not in ("ACTIVE", "DOWN", "BUILD", "ERROR"):
             raise ValueError(f"unknown port status {status!r}")
@@ -70,6 +74,7 @@ class NetworkServer(Manager):
             Port.update(status=status, updated_at=db.utcnow()) \
                 .where(Port.id.in_(list(port_ids)), Port.status != status).execute()
 
+    @remote
     def instance_for_address(self, ip_address: str, router_id: str | None = None,
                              network_id: str | None = None) -> dict | None:
         return instances.instance_for_address(ip_address, router_id=router_id,
@@ -77,6 +82,7 @@ class NetworkServer(Manager):
 
     # ---- from compute -----------------------------------------------------------------------
 
+    @remote
     def allocate_for_instance(self, context: dict, instance_id: str, project_id: str,
                               host: str, requested_networks: list[dict],
                               security_groups: list[str], availability_zone: str) -> list[dict]:
@@ -84,12 +90,15 @@ class NetworkServer(Manager):
             self.config, context, instance_id, project_id, host, requested_networks,
             security_groups, availability_zone)
 
+    @remote
     def deallocate_for_instance(self, instance_id: str, port_ids: list[str] | None = None):
         instances.deallocate_for_instance(self.config, instance_id, port_ids=port_ids)
 
+    @remote
     def network_info(self, instance_id: str) -> list[dict]:
         return instances.network_info(instance_id)
 
+    @remote
     def validate_networks(self, context: dict, project_id: str, requested_networks: list[dict],
                           security_groups: list[str] = ()) -> list[dict]:
         return instances.validate_networks(context, project_id, requested_networks,

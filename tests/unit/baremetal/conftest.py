@@ -15,8 +15,7 @@ from undercloud.baremetal import rpcapi
 from undercloud.baremetal.models import Node
 from undercloud.baremetal.routes import common
 from undercloud.common import config as configuration
-from undercloud.common import wsgi
-from undercloud.serve import secrets
+from undercloud.common import secrets, wsgi
 from undercloud.services import SERVICES
 
 LATEST = "1.94"

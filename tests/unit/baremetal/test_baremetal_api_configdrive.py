@@ -12,7 +12,7 @@ from tests.unit.baremetal.conftest import fault, set_node
 IMAGE = "11111111-2222-3333-4444-555555555555"
 SECRET = "s3cret-user-data"
 DRIVE = {"meta_data": {"hostname": "web-1"}, "user_data": f"#!/bin/sh\necho {SECRET}\n"}
-PACKED = base64.b64encode(gzip.compress(b"an ISO")).decode()
+PACKED = base64.b64encode(gzip.compress(b"an ISO", mtime=0)).decode()  # same id on each worker
 MAC = "52:54:00:12:34:56"
 
 

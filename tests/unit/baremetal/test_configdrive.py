@@ -10,10 +10,9 @@ import pytest
 
 from tests.fixtures.iso import extract
 from tests.fixtures.loopback_http import serving
-
 from undercloud.baremetal import configdrive
 from undercloud.baremetal.configdrive import InvalidConfigDrive
-from undercloud.compute.configdrive import ConfigDriveError
+from undercloud.host.configdrive import ConfigDriveError
 
 needs_xorriso = pytest.mark.skipif(shutil.which("xorriso") is None,
                                    reason="xorriso is not installed (Debian package xorriso)")
@@ -111,7 +110,7 @@ def test_an_object_whose_iso_is_too_large_is_refused(tmp_path, monkeypatch):
 
 
 def test_without_xorriso_the_error_names_the_node(tmp_path, monkeypatch):
-    monkeypatch.setattr("undercloud.compute.configdrive.shutil.which", lambda name: None)
+    monkeypatch.setattr("undercloud.host.configdrive.shutil.which", lambda name: None)
 
     with pytest.raises(ConfigDriveError, match=f"node {NODE}: xorriso is not installed"):
         configdrive.write(NODE, NAME, {}, str(tmp_path / "d.iso"))

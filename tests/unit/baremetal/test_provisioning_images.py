@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from undercloud.baremetal.drivers.images import DeployImages, ImageError
-from undercloud.compute.drivers.errors import ImageError as GlanceError
+from undercloud.client.http import ApiError
 
 NODE_A, NODE_B = "aaaaaaaa-0000-4000-8000-000000000001", "bbbbbbbb-0000-4000-8000-000000000002"
 IMAGE = "5f1d9bc2-8a47-4c1e-9d55-2c6f0b1e0001"
@@ -30,7 +30,7 @@ class Glance:
     def get(self, context, image_id):
         self.tokens.append(context["token"])
         if image_id not in self.images:
-            raise GlanceError(f"image service refused GET /v2/images/{image_id}: HTTP 404")
+            raise ApiError(404, f"GET /v2/images/{image_id}: HTTP 404: not found")
         return self.images[image_id][0]
 
     def data(self, context, image_id):

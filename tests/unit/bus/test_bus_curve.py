@@ -6,12 +6,13 @@ import stat
 import pytest
 import zmq
 
-from undercloud.bus import BusTimeout, RpcClient, RpcServer, ensure_keys, wire
+from undercloud.bus import BusTimeout, RpcClient, RpcServer, ensure_keys, remote, wire
 
 pytestmark = pytest.mark.timeout(30)
 
 
 class Echo:
+    @remote
     def echo(self, **kwargs):
         return kwargs
 

@@ -5,12 +5,13 @@ import sys
 
 import pytest
 
-from undercloud.bus import BusError, RpcClient, RpcServer
+from undercloud.bus import BusError, RpcClient, RpcServer, remote
 
 pytestmark = pytest.mark.timeout(60)
 
 
 class Echo:
+    @remote
     def echo(self, **kwargs):
         return kwargs
 

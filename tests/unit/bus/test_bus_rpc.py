@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from undercloud.bus import BusTimeout, NoPeer, RemoteError, remotable
+from undercloud.bus import BusTimeout, NoPeer, RemoteError, remotable, remote
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -25,30 +25,40 @@ class Compute:
         self.name = name
         self.received = queue.Queue()
 
+    @remote
     def add(self, a, b):
         return a + b
 
+    @remote
     def echo(self, **kwargs):
         return kwargs
 
+    @remote
     def whoami(self):
         return self.name
 
+    @remote
     def sleep(self, seconds):
         time.sleep(seconds)
         return "slept"
 
+    @remote
     def fail(self, message):
         raise ValueError(message)
 
+    @remote
     def show_instance(self, instance_id):
         raise InstanceNotFound(f"instance {instance_id} could not be found")
 
+    @remote
     def record(self, **kwargs):
         self.received.put((self.name, kwargs))
 
     def _reset_everything(self):
         return "should never run"
+
+    def stop(self):
+        return "public, but not a message: should never run"
 
 
 def test_call_returns_the_result(serve, client):
@@ -206,8 +216,9 @@ def test_a_remotable_error_comes_back_as_itself(serve, client):
         client.call("compute.host1", "show_instance", instance_id="i-42")
 
 
-@pytest.mark.parametrize("method", ["_reset_everything", "__init__", "no_such_method"])
-def test_private_and_unknown_methods_are_refused(serve, client, method):
+@pytest.mark.parametrize("method", ["_reset_everything", "__init__", "stop", "name",
+                                    "received", "no_such_method"])
+def test_private_unmarked_and_unknown_methods_are_refused(serve, client, method):
     serve("compute.host1", Compute())
 
     with pytest.raises(RemoteError) as raised:
@@ -215,6 +226,11 @@ def test_private_and_unknown_methods_are_refused(serve, client, method):
 
     assert raised.value.exc_type == "NoSuchMethod"
     assert method in raised.value.message
+
+
+def test_a_private_method_cannot_be_marked_remote():
+    with pytest.raises(ValueError, match="_reset_everything"):
+        remote(Compute._reset_everything)
 
 
 def test_ping_broker_reports_pid_uptime_and_peers(serve, client):

@@ -18,7 +18,7 @@ def _fake_glance(monkeypatch, images):
 
     def remove(config, token, image_id):
         if image_id not in images:
-            raise glance.ServiceError(404, "no such image")
+            raise glance.ApiError(404, "no such image")
         del images[image_id]
 
     def listing(config, token, query=""):

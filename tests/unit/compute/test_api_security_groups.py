@@ -6,7 +6,7 @@ import pytest
 
 from tests.unit.compute.conftest import place
 from undercloud.compute import neutron
-from undercloud.compute.upstream import ServiceError
+from undercloud.client.http import ApiError
 
 PROXY = "/v2.1/os-security-groups"
 
@@ -31,7 +31,7 @@ class FakeNeutron:
     def _visible(self, token, group_id):
         group = self.groups.get(group_id)
         if group is None or group["tenant_id"] != token.split(":")[1]:
-            raise ServiceError(404, '{"NeutronError": {"message": "no such group"}}')
+            raise ApiError(404, "GET .../security-groups/x: HTTP 404: no such group", "no such group")
         return group
 
     def install(self, monkeypatch):
@@ -53,7 +53,7 @@ class FakeNeutron:
         def delete(config, token, group_id):
             group = self._visible(token, group_id)
             if group_id in self.in_use or group["name"] == "default":
-                raise ServiceError(409, '{"NeutronError": {"message": "in use"}}')
+                raise ApiError(409, "DELETE .../security-groups/x: HTTP 409: in use", "in use")
             del self.groups[group_id]
 
         def set_groups(config, token, port_id, group_ids):

@@ -126,7 +126,7 @@ def test_write_replaces_in_one_step_and_leaves_no_scratch(drive, tmp_path):
 
 
 def test_without_xorriso_the_error_names_the_instance(drive, tmp_path, monkeypatch):
-    monkeypatch.setattr(configdrive.shutil, "which", lambda name: None)
+    monkeypatch.setattr("undercloud.host.configdrive.shutil.which", lambda name: None)
 
     with pytest.raises(ConfigDriveError, match=f"instance {drive.uuid}: xorriso is not installed"):
         drive.write(str(tmp_path / "disk.config"))

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from undercloud.compute.drivers import disks
-from undercloud.compute.drivers.errors import DiskError, ImageError
+from undercloud.host import disks
+from undercloud.host.errors import DiskError, ImageError
 
 pytestmark = pytest.mark.skipif(shutil.which("qemu-img") is None,
                                 reason="qemu-img is not installed (Debian package qemu-utils)")

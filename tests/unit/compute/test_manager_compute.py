@@ -10,6 +10,7 @@ import libvirt
 import pytest
 
 from undercloud import db
+from undercloud.client.http import ApiError
 from undercloud.common import config
 from undercloud.compute.conductor import ComputeConductor
 from undercloud.compute.drivers import power_state
@@ -38,8 +39,7 @@ class Images:
 
     def get(self, context, image_id):
         if image_id == "missing":
-            from undercloud.compute.drivers.errors import ImageError
-            raise ImageError("image service refused GET: HTTP 404")
+            raise ApiError(404, "GET /v2/images/missing: HTTP 404: not found")
         return {"id": image_id}
 
     def data(self, context, image_id):

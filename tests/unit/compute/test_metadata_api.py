@@ -11,8 +11,8 @@ import pytest
 
 from undercloud import db
 from undercloud.common import config, wsgi
+from undercloud.common.secrets import metadata_secret_file
 from undercloud.compute.models import TABLES, Instance
-from undercloud.serve.secrets import metadata_secret_file
 from undercloud.services import SERVICES
 
 SECRET = b"shared-by-proxy-and-compute"

@@ -13,14 +13,26 @@ import pytest
 
 from undercloud import db
 from undercloud.common import config as configuration
+from undercloud.common import secrets
 from undercloud.common.context import RequestContext
 from undercloud.common.errors import Unauthorized
 from undercloud.common.files import write_secret
 from undercloud.identity import bootstrap, effective, keys, passwords, revocation, tokens
-from undercloud.identity.models import (DEFAULT_DOMAIN_ID, ApplicationCredential,
-                                        CatalogService, Domain, Endpoint, Group, GroupMembership, ImpliedRole, Project,
-                                        RevocationEvent, Role, RoleAssignment, User)
-from undercloud.serve import secrets
+from undercloud.identity.models import (
+    DEFAULT_DOMAIN_ID,
+    ApplicationCredential,
+    CatalogService,
+    Domain,
+    Endpoint,
+    Group,
+    GroupMembership,
+    ImpliedRole,
+    Project,
+    RevocationEvent,
+    Role,
+    RoleAssignment,
+    User,
+)
 
 PASSWORD = "secret-Passw0rd"
 A = RoleAssignment

@@ -1,6 +1,7 @@
 """What dnsmasq is told for a network: its command line, hosts file and options file."""
 import os
 
+from undercloud.host import dnsmasq
 from undercloud.network.drivers import dhcp
 
 V4, V6 = "aaaa-v4", "bbbb-v6"
@@ -116,8 +117,8 @@ def test_dnsmasq_keeps_its_own_user_unless_a_folder_above_is_closed(tmp_path):
     closed.mkdir(mode=0o700)
     os.chmod(closed, 0o700)
     above = [p for p in tmp_path.parents if not os.stat(p).st_mode & 0o001]
-    assert dhcp.user_for(str(open_folder)) == ("root" if above else None)
-    assert dhcp.user_for(str(closed / "dhcp")) == "root"
+    assert dnsmasq.user_for(str(open_folder)) == ("root" if above else None)
+    assert dnsmasq.user_for(str(closed / "dhcp")) == "root"
 
 
 def test_leases_no_host_line_gives_any_more_are_stale(tmp_path):

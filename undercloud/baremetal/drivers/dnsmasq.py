@@ -14,7 +14,7 @@ import subprocess
 from undercloud.baremetal.drivers import ipxe
 from undercloud.common.files import read_if_exists, write_atomic
 from undercloud.common.process import terminate
-from undercloud.network.drivers.dhcp import Paths, running_argv
+from undercloud.host.dnsmasq import Paths, running_argv
 
 LOG = logging.getLogger(__name__)
 DNSMASQ = "/usr/sbin/dnsmasq"

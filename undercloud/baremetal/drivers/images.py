@@ -21,9 +21,10 @@ import shutil
 import subprocess
 import threading
 
+from undercloud.client.http import CloudError
 from undercloud.common.files import write_atomic
-from undercloud.compute.drivers.disks import ImageCache
-from undercloud.compute.drivers.errors import DriverError
+from undercloud.host.disks import ImageCache
+from undercloud.host.errors import DriverError
 
 LOG = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
@@ -85,7 +86,7 @@ class DeployImages:
         context = {"token": token}
         try:
             image = self.client.get(context, image_id)
-        except DriverError as exc:
+        except CloudError as exc:
             raise ImageError(f"image {image_id}: {exc}") from None
         if image.get("status") != "active":
             raise ImageError(f"image {image_id} is {image.get('status')}, not active; "
@@ -133,7 +134,7 @@ class DeployImages:
         try:
             found = self.downloads.fetch(key, lambda: self.client.data(context, image_id),
                                          checksums)
-        except DriverError as exc:
+        except (DriverError, CloudError) as exc:  # the cache's checks, or the image service
             raise ImageError(str(exc)) from None
         partial = raw + ".part"
         try:

@@ -15,15 +15,16 @@ import os
 import shutil
 import threading
 
-from undercloud.common.files import read_if_exists, write_atomic
-from undercloud.common.logging import log_file
-from undercloud.compute.configdrive import ConfigDriveError
-from undercloud.compute.images import ImageClient
-from undercloud.baremetal.drivers import bridge, dnsmasq, ipxe
+from undercloud.baremetal.drivers import dnsmasq, ipxe
 from undercloud.baremetal.drivers.configdrives import ConfigDrives
 from undercloud.baremetal.drivers.http import HttpError, HttpServer
 from undercloud.baremetal.drivers.images import DeployImages, ImageError
-from undercloud.network.drivers.dhcp import Paths, user_for
+from undercloud.client.images import ImageClient
+from undercloud.common.files import read_if_exists, write_atomic
+from undercloud.common.logging import log_file
+from undercloud.host import bridge
+from undercloud.host.configdrive import ConfigDriveError
+from undercloud.host.dnsmasq import Paths, user_for
 
 LOG = logging.getLogger(__name__)
 # Debian's ipxe package: iPXE for PXE firmware that is not iPXE already.

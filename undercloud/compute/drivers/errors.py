@@ -1,8 +1,5 @@
 """What a compute driver raises. Every message names the instance and what went wrong."""
-
-
-class DriverError(Exception):
-    """The hypervisor or a disk tool refused; the message says which instance and why."""
+from undercloud.host.errors import DiskError, DriverError, ImageError  # noqa: F401 (ours too)
 
 
 class HypervisorUnavailable(DriverError):
@@ -23,11 +20,3 @@ class InstanceExists(DriverError):
 
 class InstanceInvalidState(DriverError):
     """The operation does not apply in the instance's current power state."""
-
-
-class ImageError(DriverError):
-    """An image could not be cached, checked or used as a base."""
-
-
-class DiskError(DriverError):
-    """qemu-img could not create, resize or export an instance disk."""

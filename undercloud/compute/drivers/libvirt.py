@@ -15,11 +15,17 @@ import xml.etree.ElementTree as ElementTree
 import jinja2
 import libvirt
 
-from undercloud.compute.drivers import libvirtd, power_state
+from undercloud.compute.drivers import power_state
 from undercloud.compute.drivers.errors import (
-    DriverError, HypervisorUnavailable, InstanceExists, InstanceInvalidState, InstanceNotFound,
-    NicNotFound)
+    DriverError,
+    HypervisorUnavailable,
+    InstanceExists,
+    InstanceInvalidState,
+    InstanceNotFound,
+    NicNotFound,
+)
 from undercloud.compute.drivers.instance import Instance, Nic
+from undercloud.host import libvirtd
 
 LOG = logging.getLogger(__name__)
 # Nova's console-log limit: the tail a user gets back.

@@ -120,7 +120,7 @@ def delete_without_id():
 def delete_image(image_id):
     try:
         glance.remove_image(config(), g.context.token, image_id)
-    except glance.ServiceError as exc:
+    except glance.CloudError as exc:
         if exc.status == 404:
             raise NotFound("Image not found.") from None
         if exc.status == 403:
@@ -136,7 +136,7 @@ def delete_image(image_id):
 def _patch(image_id: str, changes: list[dict]) -> dict:
     try:
         return glance.update_image(config(), g.context.token, image_id, changes)
-    except glance.ServiceError as exc:
+    except glance.CloudError as exc:
         if exc.status == 404:
             raise NotFound("Image not found.") from None
         if exc.status == 403:

@@ -6,7 +6,6 @@ which groups the caller sees and may change is the network service's decision. N
 answers are kept: a group that is in use (or a project's default) cannot be deleted (400),
 and a group shows only its ingress rules.
 """
-import json
 import uuid
 
 from flask import Blueprint, g, request
@@ -16,7 +15,7 @@ from undercloud.common.errors import (BadRequest, Conflict, Forbidden, Internal,
 from undercloud.common.validation import json_body
 from undercloud.compute import neutron, policy, views
 from undercloud.compute.routes.common import config, integer_arg, no_content, respond
-from undercloud.compute.upstream import ServiceError
+from undercloud.client.http import CloudError
 
 blueprint = Blueprint("compute_security_groups", __name__)
 PROXY = "/v2.1/os-security-groups"
@@ -29,31 +28,24 @@ def proxy_removed_in_2_36():
         raise NotFound("The resource could not be found.")
 
 
-def _message(exc: ServiceError) -> str:
-    try:
-        return json.loads(str(exc))["NeutronError"]["message"]
-    except (ValueError, KeyError, TypeError):
-        return str(exc)
-
-
-def _refusal(exc: ServiceError, not_found: str | None = None):
+def _refusal(exc: CloudError, not_found: str | None = None):
     """The network service's refusal in Nova's status codes."""
     if exc.status == 404:
-        return NotFound(not_found or _message(exc))
+        return NotFound(not_found or exc.detail)
     if exc.status in (400, 409):   # Nova's Invalid: bad input, a group in use
-        return BadRequest(_message(exc))
+        return BadRequest(exc.detail)
     if exc.status == 403:
-        return Forbidden(_message(exc))
+        return Forbidden(exc.detail)
     if exc.status is None:
-        return ServiceUnavailable(_message(exc))
-    return Internal(f"The network service failed: {_message(exc)}")
+        return ServiceUnavailable(exc.detail)
+    return Internal(f"The network service failed: {exc.detail}")
 
 
 def _network(function, *args, not_found: str | None = None, **filters):
     """FUNCTION's answer from the network service, as the caller."""
     try:
         return function(config(), g.context.token, *args, **filters)
-    except ServiceError as exc:
+    except CloudError as exc:
         raise _refusal(exc, not_found) from None
 
 
@@ -83,7 +75,7 @@ def _views(groups: list[dict]) -> list[dict]:
         if group_id not in known:
             try:
                 known[group_id] = neutron.security_group(config(), g.context.token, group_id)
-            except ServiceError:
+            except CloudError:
                 known[group_id] = None
         return known[group_id]
     shown = []
@@ -151,9 +143,9 @@ def create_group():
     name, description = _name_and_description(json_body())
     try:
         group = neutron.create_security_group(config(), g.context.token, name, description)
-    except ServiceError as exc:
+    except CloudError as exc:
         if exc.status == 409:   # over quota (or a second "default"): Nova's limit exceeded
-            raise Forbidden(_message(exc)) from None
+            raise Forbidden(exc.detail) from None
         raise _refusal(exc) from None
     return respond({"security_group": _views([group])[0]})
 

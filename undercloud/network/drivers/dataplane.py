@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pyroute2 import IPRoute
 
 from undercloud.network import devices
+from undercloud.host import dnsmasq
 from undercloud.network.drivers import dhcp, namespaces, routers
 from undercloud.network.drivers.bridges import L2, configure_interface
 from undercloud.network.drivers.firewall import Firewall
@@ -155,7 +156,7 @@ class DataPlane:
                      for ip in port["fixed_ips"] if ip["subnet_id"] in prefixes]
         servers = [address for address in addresses if "." in address]
         folder = os.path.join(self.dhcp_folder, network_id)
-        command = dhcp.argv(entry, folder, inner, self.dns_domain, dhcp.user_for(folder))
+        command = dhcp.argv(entry, folder, inner, self.dns_domain, dnsmasq.user_for(folder))
         hosts, opts = dhcp.hosts_text(entry), dhcp.opts_text(entry, self.dns_servers)
 
         if namespace not in namespaces.names():

@@ -14,13 +14,13 @@ import re
 import shutil
 import signal
 import socket
-import stat
 import struct
 import subprocess
 import time
 
 from undercloud.common.files import read_if_exists, write_atomic
 from undercloud.common.process import is_alive, terminate
+from undercloud.host.dnsmasq import Paths, running_argv
 
 LOG = logging.getLogger(__name__)
 DNSMASQ = "/usr/sbin/dnsmasq"
@@ -166,47 +166,7 @@ def opts_text(entry: dict, default_dns: list[str]) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def user_for(folder: str) -> str | None:
-    """None (dnsmasq drops to its own user) when that user can re-read our files on SIGHUP;
-    "root" when some folder above them is closed to others."""
-    path = os.path.abspath(folder)
-    while True:
-        if os.path.exists(path) and not os.stat(path).st_mode & stat.S_IXOTH:
-            return "root"
-        parent = os.path.dirname(path)
-        if parent == path:
-            return None
-        path = parent
-
-
 # ---- the process ----------------------------------------------------------------------------
-
-
-class Paths:
-    def __init__(self, folder: str):
-        self.folder = folder
-        self.pid = os.path.join(folder, "pid")
-        self.hosts = os.path.join(folder, "host")
-        self.opts = os.path.join(folder, "opts")
-        self.leases = os.path.join(folder, "leases")
-        self.log = os.path.join(folder, "dnsmasq.log")
-
-
-def running_argv(folder: str) -> tuple[int, list[str]] | None:
-    """(pid, command line) of the dnsmasq whose pid file is in `folder`, if it runs."""
-    paths = Paths(folder)
-    text = read_if_exists(paths.pid)
-    if not text or not text.strip().isdigit():
-        return None
-    pid = int(text.strip())
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as stream:
-            command = [part.decode() for part in stream.read().split(b"\0") if part]
-    except OSError:
-        return None
-    if f"--pid-file={paths.pid}" not in command:
-        return None  # the pid was reused by another process
-    return pid, command
 
 
 def ensure(network_id: str, folder: str, command: list[str], hosts: str, opts: str,

@@ -16,8 +16,8 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
 
+from undercloud.common import secrets
 from undercloud.network.drivers import namespaces
-from undercloud.serve import secrets
 
 LOG = logging.getLogger(__name__)
 PORT = 9697

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 
-from undercloud.compute.drivers.errors import DiskError, ImageError
+from undercloud.host.errors import DiskError, ImageError
 
 LOG = logging.getLogger(__name__)
 GIB = 1024 ** 3

@@ -8,6 +8,7 @@ import secrets as random
 
 from cryptography.fernet import Fernet
 
+from undercloud.bus import keys as bus_keys
 from undercloud.common.files import read_text, write_secret, write_secret_once
 
 
@@ -58,7 +59,6 @@ def ensure_secrets(config) -> list[str]:
         made.append("encryption key")
     if write_secret_once(metadata_secret_file(config), lambda: random.token_urlsafe(32)):
         made.append("metadata secret")
-    from undercloud.bus import keys as bus_keys
     fresh = not os.path.isdir(bus_keys.key_dir(config))
     bus_keys.ensure_keys(config)
     if fresh:

@@ -3,7 +3,7 @@ overcloud node import/introspect` do: nodes with driver ipmi and their ports fro
 file (re-importing updates them), then manage -> inspect -> provide, waiting for each."""
 import time
 
-from undercloud.lab.cloud import ApiError, Session
+from undercloud.client.session import ApiError, Session
 
 POLL_SECONDS = 2.0
 # Where each verb leads when it works (Ironic's state machine, undercloud.baremetal.states).

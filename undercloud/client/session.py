@@ -1,26 +1,12 @@
-"""A small client of the cloud's public APIs for `stackbox node ...`: a clouds.yaml cloud's
-password logs in to Keystone v3, then JSON requests go to a service from the catalog, as
-openstacksdk would send them (the main venv carries no OpenStack client)."""
-import json
+"""A logged-in session of a clouds.yaml cloud: a password login to Keystone v3, then JSON
+requests to a service from the catalog, as openstacksdk would send them (the main venv
+carries no OpenStack client)."""
 import os
-import urllib.error
-import urllib.request
 
 import yaml
 
-TIMEOUT = 60
-
-
-class CloudError(Exception):
-    """The cloud cannot be found, reached or logged in to; the message says which."""
-
-
-class ApiError(CloudError):
-    """The API answered with an error; ``status`` is its HTTP status."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
+from undercloud.client import http
+from undercloud.client.http import ApiError, CloudError  # noqa: F401 (callers take them from here)
 
 
 def clouds_files(data_dir: str | None) -> list[str]:
@@ -47,41 +33,6 @@ def find_cloud(name: str, data_dir: str | None = None) -> dict:
             return cloud
     raise CloudError(f"no cloud {name!r} in {', '.join(clouds_files(data_dir))}; is "
                      "`stackbox serve` running (it writes DATA_DIR/clouds.yaml)?")
-
-
-def _error_text(body: bytes) -> str:
-    """The message of an OpenStack error body (Ironic nests it as a JSON string)."""
-    try:
-        document = json.loads(body)
-    except ValueError:
-        return body[:300].decode(errors="replace")
-    if isinstance(document, dict) and "error_message" in document:
-        inner = document["error_message"]
-        try:
-            inner = json.loads(inner) if isinstance(inner, str) else inner
-        except ValueError:
-            return inner
-        return inner.get("faultstring", str(inner)) if isinstance(inner, dict) else str(inner)
-    for value in (document.values() if isinstance(document, dict) else ()):
-        if isinstance(value, dict) and "message" in value:
-            return value["message"]
-    return json.dumps(document)[:300]
-
-
-def _send(url: str, method: str = "GET", body=None, headers=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={
-        "Accept": "application/json", **({"Content-Type": "application/json"} if data else {}),
-        **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            payload = response.read()
-            return response.headers, json.loads(payload) if payload else None
-    except urllib.error.HTTPError as exc:
-        raise ApiError(exc.code, f"{method} {url}: HTTP {exc.code}: "
-                                 f"{_error_text(exc.read())}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise CloudError(f"{method} {url}: cannot reach the cloud: {exc}") from None
 
 
 class Session:
@@ -113,7 +64,7 @@ class Session:
         elif auth.get("project_name"):
             body["auth"]["scope"] = {"project": {"name": auth["project_name"],
                                                  "domain": domain("project")}}
-        headers, document = _send(f"{auth_url}/auth/tokens", "POST", body)
+        headers, document = http.send(f"{auth_url}/auth/tokens", "POST", body)
         self.token = headers["X-Subject-Token"]
         self.catalog = document["token"].get("catalog", [])
 
@@ -135,4 +86,4 @@ class Session:
     def request(self, url: str, method: str = "GET", body=None, headers=None):
         if self.token is None:
             self.login()
-        return _send(url, method, body, {"X-Auth-Token": self.token, **(headers or {})})[1]
+        return http.send(url, method, body, headers, token=self.token)[1]

@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from undercloud.lab import nodes_file
+from undercloud.client import nodes_file
 
 NODE = {"name": "node-0", "pm_type": "ipmi", "pm_addr": "127.0.0.1", "pm_port": 6230,
         "pm_user": "admin", "pm_password": "secret", "mac": ["52:54:00:AA:BB:CC"],
