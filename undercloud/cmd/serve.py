@@ -55,6 +55,23 @@ def _summary(config, elapsed: float, clouds_file: str) -> str:
     return "\n".join(lines)
 
 
+def _prepare(config) -> bool:
+    """Migrations and every service's defaults, in a forked child: their code (the models,
+    bcrypt) then never loads into the supervisor, which stays small for as long as it runs."""
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            prepare.database(config)
+            status = 0
+        except BaseException:
+            LOG.exception("preparing the database failed")
+        finally:
+            logging.shutdown()
+            os._exit(status)
+    return os.waitpid(pid, 0)[1] == 0
+
+
 def _openstack_command() -> str:
     """How this user runs the openstack CLI: by name when it is on PATH, else by the path
     of the one installed beside stackbox (scripts/install links it there)."""
@@ -85,7 +102,10 @@ def serve(config) -> int:
     except sockets.PortInUse as exc:
         print(f"stackbox: {exc}", file=sys.stderr)
         return 1
-    prepare.database(config)
+    if not _prepare(config):
+        print(f"stackbox: preparing the database failed; see {logs.log_file(config, 'serve')}",
+              file=sys.stderr)
+        return 1
     config_file = runfile.effective_config_file(config)
     supervisor = Supervisor(config.path("logs"), config["supervisor"]["restart_backoff_max"],
                             config["supervisor"]["stop_timeout"])
