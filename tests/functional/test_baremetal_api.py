@@ -2,17 +2,14 @@
 (python-ironicclient) and openstacksdk against a real `stackbox serve` with identity, image and
 baremetal. No BMC answers here: tests that need the conductor to reach hardware live in
 tests/lab/."""
-import json
 import secrets
-import subprocess
-import textwrap
 import time
 
 import pytest
 
 from tests.fixtures.baremetal_lab import baremetal_settings, free_network, suffix
 from tests.fixtures.ports import free_port
-from tests.fixtures.undercloud import start
+from tests.fixtures.undercloud import openstack_cli, record_answer, start
 
 pytestmark = [pytest.mark.functional, pytest.mark.clients, pytest.mark.timeout(900)]
 
@@ -34,27 +31,15 @@ def undercloud(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def outputs():
-    """Every CLI output of the module, checked for the password at the end."""
+    """Every CLI output and SDK answer of the module, checked for the password at the end."""
     return []
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cli(undercloud, clients_venv, outputs):
-    """Run `openstack baremetal ...`: parsed JSON for list/show/create, else the output;
-    check=False returns the CompletedProcess."""
-    def run(*args, check=True):
-        command = [str(clients_venv / "bin" / "openstack"), "baremetal", *args]
-        if {"list", "show", "create", "validate"} & set(args[:2]) and "-f" not in args:
-            command += ["-f", "json"]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=180,
-                                env=undercloud.client_env())
-        outputs.append(result.stdout + result.stderr)
-        if not check:
-            return result
-        assert result.returncode == 0, f"openstack baremetal {' '.join(args)}:\n{result.stderr}"
-        output = result.stdout.strip()
-        return json.loads(output) if output.startswith(("[", "{")) else output
-    return run
+    """`openstack baremetal ...`, the real CLI (see openstack_cli)."""
+    openstack = openstack_cli(clients_venv, undercloud, timeout=180, outputs=outputs)
+    return lambda *args, **options: openstack("baremetal", *args, **options)
 
 
 def _name(prefix: str) -> str:
@@ -65,18 +50,33 @@ def _mac() -> str:
     return "52:54:00:" + ":".join(secrets.token_hex(1) for _ in range(3))
 
 
-def _create(cli, name: str, bmc_port: int = 6230) -> dict:
-    return cli("node", "create", "--driver", "ipmi", "--name", name,
-               "--driver-info", "ipmi_address=127.0.0.1",
-               "--driver-info", f"ipmi_port={bmc_port}",
-               "--driver-info", "ipmi_username=admin",
-               "--driver-info", f"ipmi_password={PASSWORD}",
-               "--property", "cpus=2", "--property", "memory_mb=2048")
+DRIVER_INFO = {"ipmi_address": "127.0.0.1", "ipmi_port": 6230, "ipmi_username": "admin",
+               "ipmi_password": PASSWORD}
+
+
+@pytest.fixture
+def new_node(sdk, outputs):
+    """new_node(prefix, bmc_port): a node made with the SDK, as `openstack baremetal node
+    create` makes it (what the test then does is the CLI's); deleted after the test."""
+    made = []
+
+    def make(prefix: str, bmc_port: int = 6230):
+        made.append(record_answer(outputs, sdk.baremetal.create_node(
+            driver="ipmi", name=_name(prefix), driver_info={**DRIVER_INFO, "ipmi_port": bmc_port},
+            properties={"cpus": 2, "memory_mb": 2048})))
+        return made[-1]
+    yield make
+    for node in made:
+        sdk.baremetal.delete_node(node, ignore_missing=True)
 
 
 def test_node_create_show_list_set_unset(cli):
     name = _name("bm")
-    node = _create(cli, name)
+    node = cli("node", "create", "--driver", "ipmi", "--name", name,
+               "--driver-info", "ipmi_address=127.0.0.1", "--driver-info", "ipmi_port=6230",
+               "--driver-info", "ipmi_username=admin",
+               "--driver-info", f"ipmi_password={PASSWORD}",
+               "--property", "cpus=2", "--property", "memory_mb=2048")
     assert node["driver_info"]["ipmi_password"] == "******"
     assert node["provision_state"] == "enroll" and node["driver"] == "ipmi"
     shown = cli("node", "show", name)
@@ -101,64 +101,58 @@ def test_node_create_show_list_set_unset(cli):
     assert name not in {row["name"] for row in cli("node", "list")}
 
 
-def test_ports_create_list_delete_and_bad_macs(cli):
-    node = _create(cli, _name("bm-ports"))
+def test_ports_create_list_delete_and_bad_macs(cli, new_node):
+    node = new_node("bm-ports")
     mac = _mac()
-    port = cli("port", "create", mac.upper(), "--node", node["uuid"])
+    port = cli("port", "create", mac.upper(), "--node", node.id)
     assert port["address"] == mac and port["pxe_enabled"] is True
-    listed = cli("port", "list", "--node", node["uuid"])
+    listed = cli("port", "list", "--node", node.id)
     assert [row["address"] for row in listed] == [mac]
-    duplicate = cli("port", "create", mac, "--node", node["uuid"], check=False)
+    duplicate = cli("port", "create", mac, "--node", node.id, check=False)
     assert duplicate.returncode != 0
     assert f"A port with MAC address {mac} already exists." in duplicate.stderr
-    bad = cli("port", "create", "52:54:00:zz", "--node", node["uuid"], check=False)
+    bad = cli("port", "create", "52:54:00:zz", "--node", node.id, check=False)
     assert bad.returncode != 0 and "Expected a MAC address" in bad.stderr
     cli("port", "delete", port["uuid"])
-    assert cli("port", "list", "--node", node["uuid"]) == []
-    cli("node", "delete", node["uuid"])
+    assert cli("port", "list", "--node", node.id) == []
 
 
-def test_maintenance_set_and_unset(cli):
-    name = _name("bm-maint")
-    _create(cli, name)
+def test_maintenance_set_and_unset(cli, new_node, sdk):
+    name = new_node("bm-maint").name
     cli("node", "maintenance", "set", name, "--reason", "replacing a disk")
-    shown = cli("node", "show", name)
-    assert shown["maintenance"] is True and shown["maintenance_reason"] == "replacing a disk"
+    shown = sdk.baremetal.get_node(name)
+    assert shown.is_maintenance is True and shown.maintenance_reason == "replacing a disk"
     cli("node", "maintenance", "unset", name)
-    shown = cli("node", "show", name)
-    assert shown["maintenance"] is False and shown["maintenance_reason"] is None
-    cli("node", "delete", name)
+    shown = sdk.baremetal.get_node(name)
+    assert shown.is_maintenance is False and shown.maintenance_reason is None
 
 
-def test_bad_inputs_get_ironics_answers(cli):
+def test_bad_inputs_get_ironics_answers(cli, new_node):
     unknown = cli("node", "create", "--driver", "redfish", check=False)
     assert unknown.returncode != 0
     assert "redfish" in unknown.stderr and "Enabled drivers: ipmi" in unknown.stderr
-    name = _name("bm-verbs")
-    node = _create(cli, name)
+    node = new_node("bm-verbs")
+    name = node.name
     started = time.monotonic()
     wrong = cli("node", "provide", name, check=False)
     assert wrong.returncode != 0
     assert (f"The requested action \"provide\" can not be performed on node "
-            f"\"{node['uuid']}\" while it is in state \"enroll\"") in wrong.stderr
+            f"\"{node.id}\" while it is in state \"enroll\"") in wrong.stderr
     # A 400 is final: the client does not sit through its 409 retries.
     assert time.monotonic() - started < 60
     missing = cli("node", "show", "no-such-node", check=False)
     assert missing.returncode != 0 and "Node no-such-node could not be found." in missing.stderr
     deploy = cli("node", "set", name, "--instance-info", "image_source=x", check=False)
     assert deploy.returncode == 0
-    cli("node", "delete", name)
 
 
-def test_validate_answers_per_interface(cli, undercloud):
+def test_validate_answers_per_interface(cli, new_node):
     """Needs a running conductor; it answers for each interface even with no BMC there."""
     if "BaremetalConductor" not in _conductor_module():
         pytest.skip("undercloud/baremetal/conductor.py is not there yet")
-    name = _name("bm-validate")
-    _create(cli, name)
+    name = new_node("bm-validate").name
     rows = {row["Interface"]: row for row in cli("node", "validate", name)}
     assert {"power", "management", "deploy", "boot"} <= set(rows)
-    cli("node", "delete", name)
 
 
 def _conductor_module() -> str:
@@ -167,52 +161,38 @@ def _conductor_module() -> str:
     return path.read_text() if path.exists() else ""
 
 
-def test_manage_with_a_silent_bmc_returns_to_enroll_with_last_error(cli):
+def test_manage_with_a_silent_bmc_returns_to_enroll_with_last_error(cli, new_node, sdk,
+                                                                   outputs):
     """The conductor takes the cast: verifying a BMC nobody answers ends back in enroll."""
-    name = _name("bm-silent")
-    node = _create(cli, name, bmc_port=free_port())
-    cli("node", "manage", name)
-    shown = cli("node", "show", name)
+    node = new_node("bm-silent", bmc_port=free_port())
+    cli("node", "manage", node.name)
+    shown = sdk.baremetal.get_node(node.id)
     deadline = time.monotonic() + 120
-    while shown["provision_state"] != "enroll" or shown["target_provision_state"]:
-        assert time.monotonic() < deadline, f"still {shown['provision_state']}"
+    while shown.provision_state != "enroll" or shown.target_provision_state:
+        assert time.monotonic() < deadline, f"still {shown.provision_state}"
         time.sleep(1)
-        shown = cli("node", "show", name)
-    assert f"Failed to validate power driver interface for node {node['uuid']}" in \
-        shown["last_error"]
-    assert "did not answer" in shown["last_error"]
-    cli("node", "delete", name)
+        shown = record_answer(outputs, sdk.baremetal.get_node(node.id))
+    assert f"Failed to validate power driver interface for node {node.id}" in \
+        shown.last_error
+    assert "did not answer" in shown.last_error
 
 
-def test_openstacksdk_baremetal_proxy(undercloud, clients_venv, outputs):
+def test_openstacksdk_baremetal_proxy(sdk, outputs):
     name = _name("bm-sdk")
-    script = textwrap.dedent(f"""
-        import json, openstack
-        conn = openstack.connect()
-        node = conn.baremetal.create_node(driver="ipmi", name={name!r},
-                                          driver_info={{"ipmi_address": "127.0.0.1",
-                                                        "ipmi_password": {PASSWORD!r}}})
-        port = conn.baremetal.create_port(node_id=node.id, address="52:54:00:5d:4b:01")
-        conn.baremetal.set_node_maintenance(node, reason="sdk")
-        found = conn.baremetal.get_node({name!r})
-        names = [n.name for n in conn.baremetal.nodes(details=True)]
-        ports = [p.address for p in conn.baremetal.ports(node=node.id)]
-        conn.baremetal.unset_node_maintenance(node)
-        conn.baremetal.delete_port(port)
-        conn.baremetal.delete_node(node)
-        print(json.dumps({{"state": found.provision_state, "maintenance": found.is_maintenance,
-                          "password": found.driver_info["ipmi_password"], "names": names,
-                          "ports": ports}}))
-    """)
-    result = subprocess.run([str(clients_venv / "bin" / "python"), "-c", script],
-                            capture_output=True, text=True, timeout=180,
-                            env=undercloud.client_env())
-    outputs.append(result.stdout + result.stderr)
-    assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
-    assert answer == {"state": "enroll", "maintenance": True, "password": "******",
-                      "names": [*answer["names"]], "ports": ["52:54:00:5d:4b:01"]}
-    assert name in answer["names"]
+    node = sdk.baremetal.create_node(driver="ipmi", name=name,
+                                     driver_info={"ipmi_address": "127.0.0.1",
+                                                  "ipmi_password": PASSWORD})
+    port = sdk.baremetal.create_port(node_id=node.id, address="52:54:00:5d:4b:01")
+    sdk.baremetal.set_node_maintenance(node, reason="sdk")
+    found = record_answer(outputs, sdk.baremetal.get_node(name))
+    names = [n.name for n in sdk.baremetal.nodes(details=True)]
+    ports = [p.address for p in sdk.baremetal.ports(node=node.id)]
+    sdk.baremetal.unset_node_maintenance(node)
+    sdk.baremetal.delete_port(port)
+    sdk.baremetal.delete_node(node)
+    assert (found.provision_state, found.is_maintenance, found.driver_info["ipmi_password"],
+            ports) == ("enroll", True, "******", ["52:54:00:5d:4b:01"])
+    assert name in names
 
 
 def test_the_password_never_leaks(undercloud, outputs):

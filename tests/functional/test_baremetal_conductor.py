@@ -2,7 +2,8 @@
 `openstack baremetal` CLI: power follows what `ipmitool` says, wrong credentials and silent
 BMCs end in enroll with a clear last_error, and a node that never calls back ends in deploy
 failed, powered off. No VMs: the lab's BMC (undercloud/lab/bmc.py) drives a domain of
-libvirt's in-memory test driver, and a bare pyghmi BMC stands in for virtualbmc.
+libvirt's in-memory test driver, and a bare pyghmi BMC stands in for virtualbmc. Nodes, ports
+and images are made, and states polled, with openstacksdk in-process.
 
 The deploy test needs root (the conductor makes a provisioning bridge and runs dnsmasq)."""
 import hashlib
@@ -21,7 +22,7 @@ import pytest
 
 from tests.fixtures.baremetal_lab import baremetal_settings, free_network, suffix, wait_for
 from tests.fixtures.ports import free_port
-from tests.fixtures.undercloud import start
+from tests.fixtures.undercloud import openstack_cli, record_answer, start
 from undercloud.baremetal.drivers import ipmi
 from undercloud.lab import bmcs
 
@@ -119,78 +120,92 @@ def undercloud(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def outputs():
-    """Everything the CLI printed, searched for passwords by the last test."""
+    """Everything the CLI printed and the SDK got back, searched for passwords at the end."""
     return []
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cli(undercloud, clients_venv, outputs):
-    def run(*args, check=True):
-        command = [str(clients_venv / "bin" / "openstack"), *args]
-        if {"list", "show", "create"} & set(args[:3]) and "-f" not in args:
-            command += ["-f", "json"]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=180,
-                                env=undercloud.client_env())
-        outputs.append(result.stdout + result.stderr)
-        if check:
-            assert result.returncode == 0, f"openstack {' '.join(args)}:\n{result.stderr}"
-        output = result.stdout.strip()
-        return json.loads(output) if output.startswith(("[", "{")) else output
-    return run
+    return openstack_cli(clients_venv, undercloud, timeout=180, outputs=outputs)
 
 
-def _node(cli, bmc: Bmc, password: str | None = None, port: int | None = None) -> dict:
-    if password:
-        PASSWORDS.append(password)
-    node = cli("baremetal", "node", "create", "--driver", "ipmi",
-               "--name", f"cd-{secrets.token_hex(3)}",
-               "--driver-info", "ipmi_address=127.0.0.1",
-               "--driver-info", f"ipmi_port={port or bmc.port}",
-               "--driver-info", "ipmi_username=admin",
-               "--driver-info", f"ipmi_password={password or bmc.password}")
-    mac = "52:54:00:" + ":".join(secrets.token_hex(1) for _ in range(3))
-    cli("baremetal", "port", "create", mac, "--node", node["uuid"])
-    return {**node, "mac": mac}
+class Nodes:
+    """Nodes arranged and watched with openstacksdk in-process (what a test's user does is the
+    CLI's); every answer is kept in `outputs` for the password search."""
+
+    def __init__(self, sdk, outputs: list):
+        self.sdk, self.outputs = sdk, outputs
+
+    def enroll(self, bmc: Bmc, password: str | None = None, port: int | None = None) -> dict:
+        """A node behind that BMC (or that password and port) with one port."""
+        if password:
+            PASSWORDS.append(password)
+        node = record_answer(self.outputs, self.sdk.baremetal.create_node(
+            driver="ipmi", name=f"cd-{secrets.token_hex(3)}",
+            driver_info={"ipmi_address": "127.0.0.1", "ipmi_port": port or bmc.port,
+                         "ipmi_username": "admin", "ipmi_password": password or bmc.password}))
+        mac = "52:54:00:" + ":".join(secrets.token_hex(1) for _ in range(3))
+        self.sdk.baremetal.create_port(node_id=node.id, address=mac)
+        return {"uuid": node.id, "mac": mac}
+
+    def show(self, node: dict):
+        return record_answer(self.outputs, self.sdk.baremetal.get_node(node["uuid"]))
+
+    def wait_state(self, node: dict, state: str, timeout: float = 120):
+        def reached():
+            shown = self.show(node)
+            return shown if shown.provision_state == state else None
+        return wait_for(reached, timeout, 0.5, f"node {node['uuid']} in {state}")
+
+    def wait_power(self, node: dict, power: str, timeout: float = 60):
+        def reached():
+            shown = self.show(node)
+            return shown if shown.power_state == power and \
+                shown.target_power_state is None else None
+        return wait_for(reached, timeout, 0.5, f"node {node['uuid']} at {power}")
+
+    def image_to_deploy(self, node: dict, disk: Path) -> str:
+        """The raw disk uploaded as an image, and set as the node's image_source; its id."""
+        image = self.sdk.image.create_image(f"cd-image-{secrets.token_hex(3)}",
+                                            filename=str(disk), disk_format="raw",
+                                            container_format="bare")
+        self.set(node, "/instance_info/image_source", image.id)
+        return image.id
+
+    def set(self, node: dict, path: str, value):
+        # The patch `openstack baremetal node set` sends (`--instance-info k=v`: /instance_info/k).
+        self.sdk.baremetal.patch_node(node["uuid"], [{"op": "add", "path": path,
+                                                      "value": value}])
 
 
-def _wait_state(cli, node: dict, state: str, timeout: float = 120) -> dict:
-    def reached():
-        shown = cli("baremetal", "node", "show", node["uuid"])
-        return shown if shown["provision_state"] == state else None
-    return wait_for(reached, timeout, 0.5, f"node {node['uuid']} in {state}")
+@pytest.fixture(scope="module")
+def nodes(sdk, outputs):
+    return Nodes(sdk, outputs)
 
 
-def _wait_power(cli, node: dict, power: str, timeout: float = 60) -> dict:
-    def reached():
-        shown = cli("baremetal", "node", "show", node["uuid"])
-        return shown if shown["power_state"] == power and \
-            shown["target_power_state"] is None else None
-    return wait_for(reached, timeout, 0.5, f"node {node['uuid']} at {power}")
-
-
-def test_manage_and_power_agree_with_ipmitool(cli, bmc_factory):
+def test_manage_and_power_agree_with_ipmitool(cli, nodes, bmc_factory):
     bmc = bmc_factory("lab")
-    node = _node(cli, bmc)
+    node = nodes.enroll(bmc)
     cli("baremetal", "node", "manage", node["uuid"])
-    shown = _wait_state(cli, node, "manageable")
+    shown = nodes.wait_state(node, "manageable")
     assert shown["power_state"] == bmc.power() == "power on"
     assert shown["last_error"] is None and shown["reservation"] is None
     cli("baremetal", "node", "power", "off", node["uuid"])
-    assert _wait_power(cli, node, "power off")["last_error"] is None
+    assert nodes.wait_power(node, "power off")["last_error"] is None
     assert bmc.power() == "power off"
     cli("baremetal", "node", "power", "on", node["uuid"])
-    _wait_power(cli, node, "power on")
+    nodes.wait_power(node, "power on")
     assert bmc.power() == "power on"
     # Behind the cloud's back: the periodic sync brings the API in line with the BMC.
     assert bmc.ipmitool("power", "off").returncode == 0
-    _wait_power(cli, node, "power off", timeout=10 * POWER_SYNC)
+    nodes.wait_power(node, "power off", timeout=10 * POWER_SYNC)
 
 
-def test_boot_device_reaches_the_bmc(cli, bmc_factory):
+def test_boot_device_reaches_the_bmc(cli, nodes, bmc_factory):
     bmc = bmc_factory("lab")
-    node = _node(cli, bmc)
+    node = nodes.enroll(bmc)
     cli("baremetal", "node", "manage", node["uuid"])
-    _wait_state(cli, node, "manageable")
+    nodes.wait_state(node, "manageable")
     cli("baremetal", "node", "boot", "device", "set", node["uuid"], "disk", "--persistent")
     assert "Boot Device Selector : Force Boot from default Hard-Drive" in \
         bmc.ipmitool("chassis", "bootparam", "get", "5").stdout
@@ -198,19 +213,19 @@ def test_boot_device_reaches_the_bmc(cli, bmc_factory):
     assert shown == {"boot_device": "disk", "persistent": True}
 
 
-def test_a_bmc_that_answers_suite_3_to_every_proposal_is_managed(cli, bmc_factory):
+def test_a_bmc_that_answers_suite_3_to_every_proposal_is_managed(cli, nodes, bmc_factory):
     bmc = bmc_factory("plain")
-    node = _node(cli, bmc)
+    node = nodes.enroll(bmc)
     cli("baremetal", "node", "manage", node["uuid"])
-    shown = _wait_state(cli, node, "manageable")
+    shown = nodes.wait_state(node, "manageable")
     assert shown["power_state"] == bmc.power() == "power on"
 
 
-def test_wrong_password_leaves_the_node_in_enroll_with_a_clear_error(cli, bmc_factory):
+def test_wrong_password_leaves_the_node_in_enroll_with_a_clear_error(cli, nodes, bmc_factory):
     bmc = bmc_factory("lab")
-    node = _node(cli, bmc, password=f"wrong-{secrets.token_hex(6)}")
+    node = nodes.enroll(bmc, password=f"wrong-{secrets.token_hex(6)}")
     cli("baremetal", "node", "manage", node["uuid"])
-    shown = _wait_state(cli, node, "enroll")
+    shown = nodes.wait_state(node, "enroll")
     assert shown["last_error"].startswith(
         f"Failed to validate power driver interface for node {node['uuid']}: the BMC at "
         f"127.0.0.1:{bmc.port} rejected the credentials of user 'admin'")
@@ -240,31 +255,29 @@ def _error(call) -> str | None:
     return None
 
 
-def test_a_silent_bmc_fails_within_seconds(cli):
-    node = _node(cli, None, password="whatever", port=free_port("udp"))
+def test_a_silent_bmc_fails_within_seconds(cli, nodes):
+    node = nodes.enroll(None, password="whatever", port=free_port("udp"))
     cli("baremetal", "node", "manage", node["uuid"])
-    shown = _wait_state(cli, node, "enroll", timeout=60)
+    shown = nodes.wait_state(node, "enroll", timeout=60)
     assert "did not answer" in shown["last_error"]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the provisioning network needs root")
-def test_a_node_that_never_calls_back_fails_deploy_powered_off(cli, bmc_factory, tmp_path):
+def test_a_node_that_never_calls_back_fails_deploy_powered_off(cli, nodes, bmc_factory,
+                                                              tmp_path):
     bmc = bmc_factory("lab")
-    node = _node(cli, bmc)
+    node = nodes.enroll(bmc)
     cli("baremetal", "node", "manage", node["uuid"])
-    _wait_state(cli, node, "manageable")
+    nodes.wait_state(node, "manageable")
     cli("baremetal", "node", "provide", node["uuid"])
-    _wait_state(cli, node, "available")
+    nodes.wait_state(node, "available")
     disk = tmp_path / "disk.raw"
     disk.write_bytes(b"\0" * 1024 * 1024)
-    image = cli("image", "create", "--disk-format", "raw", "--container-format", "bare",
-                "--file", str(disk), f"cd-image-{secrets.token_hex(3)}")
-    cli("baremetal", "node", "set", node["uuid"], "--instance-info",
-        f"image_source={image['id']}")
+    nodes.image_to_deploy(node, disk)
     cli("baremetal", "node", "deploy", node["uuid"])
-    waiting = _wait_state(cli, node, "wait call-back")
+    waiting = nodes.wait_state(node, "wait call-back")
     assert waiting["power_state"] == bmc.power() == "power on"
-    failed = _wait_state(cli, node, "deploy failed", timeout=CALLBACK_TIMEOUT + 60)
+    failed = nodes.wait_state(node, "deploy failed", timeout=CALLBACK_TIMEOUT + 60)
     assert failed["last_error"] == (f"Timeout reached while waiting for callback for node "
                                     f"{node['uuid']}")
     assert failed["power_state"] == bmc.power() == "power off"
@@ -309,14 +322,14 @@ class Ramdisk:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the provisioning network needs root")
-def test_inspection_records_what_the_ramdisk_reports(cli, bmc_factory, undercloud):
+def test_inspection_records_what_the_ramdisk_reports(cli, nodes, bmc_factory, undercloud):
     bmc = bmc_factory("lab")
-    node = _node(cli, bmc)
+    node = nodes.enroll(bmc)
     mac = node["mac"]
     cli("baremetal", "node", "manage", node["uuid"])
-    _wait_state(cli, node, "manageable")
+    nodes.wait_state(node, "manageable")
     cli("baremetal", "node", "inspect", node["uuid"])
-    assert _wait_state(cli, node, "inspect wait")["power_state"] == bmc.power() == "power on"
+    assert nodes.wait_state(node, "inspect wait")["power_state"] == bmc.power() == "power on"
     other_mac = "52:54:00:" + ":".join(secrets.token_hex(1) for _ in range(3))
     assert Ramdisk(undercloud).inventory({
         "cpu": {"count": 2, "architecture": "x86_64"},
@@ -325,7 +338,7 @@ def test_inspection_records_what_the_ramdisk_reports(cli, bmc_factory, underclou
         "interfaces": [{"name": "eth0", "mac_address": mac},
                        {"name": "eth1", "mac_address": other_mac}],
         "boot": {"current_boot_mode": "bios", "pxe_interface": mac}}) == node["uuid"]
-    shown = _wait_state(cli, node, "manageable")
+    shown = nodes.wait_state(node, "manageable")
     assert {key: shown["properties"][key] for key in ("cpus", "memory_mb", "local_gb",
                                                       "cpu_arch")} == {
         "cpus": 2, "memory_mb": 2048, "local_gb": 19, "cpu_arch": "x86_64"}
@@ -335,23 +348,20 @@ def test_inspection_records_what_the_ramdisk_reports(cli, bmc_factory, underclou
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the provisioning network needs root")
-def test_a_ramdisk_that_writes_the_image_makes_the_node_active(cli, bmc_factory, undercloud,
-                                                                tmp_path):
+def test_a_ramdisk_that_writes_the_image_makes_the_node_active(cli, nodes, bmc_factory,
+                                                                undercloud, tmp_path):
     bmc = bmc_factory("lab")
-    node = _node(cli, bmc)
+    node = nodes.enroll(bmc)
     mac = node["mac"]
     cli("baremetal", "node", "manage", node["uuid"])
-    _wait_state(cli, node, "manageable")
+    nodes.wait_state(node, "manageable")
     cli("baremetal", "node", "provide", node["uuid"])
-    _wait_state(cli, node, "available")
+    nodes.wait_state(node, "available")
     disk = tmp_path / "disk.raw"
     disk.write_bytes(b"\0" * 1024 * 1024)
-    image = cli("image", "create", "--disk-format", "raw", "--container-format", "bare",
-                "--file", str(disk), f"cd-image-{secrets.token_hex(3)}")
-    cli("baremetal", "node", "set", node["uuid"], "--instance-info",
-        f"image_source={image['id']}")
+    image = nodes.image_to_deploy(node, disk)
     cli("baremetal", "node", "deploy", node["uuid"])
-    _wait_state(cli, node, "wait call-back")
+    nodes.wait_state(node, "wait call-back")
     ramdisk = Ramdisk(undercloud)
     assert ramdisk.lookup(mac) == node["uuid"]
     command = ramdisk.heartbeat(node["uuid"])
@@ -359,21 +369,21 @@ def test_a_ramdisk_that_writes_the_image_makes_the_node_active(cli, bmc_factory,
     assert command["params"]["checksum"] == hashlib.sha256(disk.read_bytes()).hexdigest()
     assert ramdisk.heartbeat(node["uuid"], {"name": "write_image",
                                             "status": "SUCCEEDED"}) is None
-    shown = _wait_state(cli, node, "active")
+    shown = nodes.wait_state(node, "active")
     assert shown["power_state"] == bmc.power() == "power on"
     assert "Force Boot from default Hard-Drive" in \
         bmc.ipmitool("chassis", "bootparam", "get", "5").stdout
-    assert shown["instance_info"]["image_source"] == image["id"]
+    assert shown["instance_info"]["image_source"] == image
     # Undeploy cleans: the ramdisk boots again, with a new agent token, and erases.
-    cli("baremetal", "node", "set", node["uuid"], "--automated-clean")
+    nodes.set(node, "/automated_clean", True)
     cli("baremetal", "node", "undeploy", node["uuid"])
-    shown = _wait_state(cli, node, "clean wait")
+    shown = nodes.wait_state(node, "clean wait")
     assert shown["instance_info"] == {} and shown["power_state"] == bmc.power() == "power on"
     ramdisk = Ramdisk(undercloud)
     assert ramdisk.lookup(mac) == node["uuid"]
     assert ramdisk.heartbeat(node["uuid"]) == {"name": "erase_devices", "params": {}}
     ramdisk.heartbeat(node["uuid"], {"name": "erase_devices", "status": "SUCCEEDED"})
-    shown = _wait_state(cli, node, "available")
+    shown = nodes.wait_state(node, "available")
     assert shown["power_state"] == bmc.power() == "power off"
 
 

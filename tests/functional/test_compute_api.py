@@ -1,12 +1,12 @@
 """The compute API with the real `openstack` CLI: flavors, keypairs, and servers booted with
 `--nic none` on a compute host that drives libvirt's test:///default (no real guest)."""
-import json
 import subprocess
 import sys
 
 import pytest
 
 from tests.fixtures import undercloud as undercloud_fixtures
+from tests.fixtures.undercloud import openstack_cli, wait_for_server
 
 pytestmark = [pytest.mark.functional, pytest.mark.clients, pytest.mark.timeout(900)]
 
@@ -15,7 +15,7 @@ COMPUTE = {"virt_uri": "test:///default", "host_memory_mb": 8192, "host_vcpus": 
 
 
 @pytest.fixture(scope="module")
-def cloud(tmp_path_factory):
+def undercloud(tmp_path_factory):
     serve = undercloud_fixtures.start(tmp_path_factory.mktemp("compute"),
                                       ["identity", "image", "compute", "metadata"],
                                       {"compute": COMPUTE})
@@ -24,31 +24,21 @@ def cloud(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def cli(cloud, clients_venv):
-    def run(*args, check=True):
-        command = [str(clients_venv / "bin" / "openstack"), *args]
-        if any(a in ("list", "show", "create") for a in args[:3]) and "-f" not in args:
-            command += ["-f", "json"]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=300,
-                                env=cloud.client_env())
-        if not check:
-            return result
-        assert result.returncode == 0, f"openstack {' '.join(args)}:\n{result.stderr}"
-        text = result.stdout.strip()
-        return json.loads(text) if text.startswith(("{", "[")) else text
-    return run
+def cli(undercloud, clients_venv):
+    return openstack_cli(clients_venv, undercloud, timeout=300)
 
 
 @pytest.fixture(scope="module")
-def tiny_image(cli, tmp_path_factory):
+def tiny_image(sdk, tmp_path_factory):
     folder = tmp_path_factory.mktemp("guest")
     build = subprocess.run([sys.executable, str(undercloud_fixtures.REPO / "images" /
                                                 "tiny-guest" / "build"),
                             "--output", str(folder), "--quiet"],
                            capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stderr
-    return cli("image", "create", "--public", "--disk-format", "qcow2", "--container-format",
-               "bare", "--file", str(folder / "tiny-guest.qcow2"), "tiny")
+    return sdk.image.create_image("tiny", filename=str(folder / "tiny-guest.qcow2"),
+                                  disk_format="qcow2", container_format="bare",
+                                  visibility="public")
 
 
 def test_default_flavors_and_admin_flavor_create(cli):
@@ -75,10 +65,10 @@ def test_keypair_generate_and_import(cli, tmp_path):
     cli("keypair", "delete", "k-imp")
 
 
-def test_server_lifecycle_with_no_networks(cli, tiny_image, tmp_path):
+def test_server_lifecycle_with_no_networks(cli, sdk, tiny_image, tmp_path):
     script = tmp_path / "script.sh"
     script.write_text("#!/bin/sh\necho hello\n")
-    cli("keypair", "create", "k1", "-f", "value")
+    sdk.compute.create_keypair(name="k1")
     server = cli("server", "create", "--image", "tiny", "--flavor", "m1.tiny", "--nic", "none",
                  "--config-drive", "true", "--key-name", "k1", "--user-data", str(script),
                  "--property", "role=web", "--wait", "vm1")
@@ -86,9 +76,9 @@ def test_server_lifecycle_with_no_networks(cli, tiny_image, tmp_path):
     listed = cli("server", "list", "--name", "^vm1$")
     assert [s["Name"] for s in listed] == ["vm1"]
     cli("server", "stop", "vm1")
-    _wait(cli, "vm1", "SHUTOFF")
+    wait_for_server(sdk, server["id"], ("SHUTOFF",))
     cli("server", "start", "vm1")
-    _wait(cli, "vm1", "ACTIVE")
+    wait_for_server(sdk, server["id"], ("ACTIVE",))
     cli("server", "reboot", "--hard", "--wait", "vm1")
     cli("server", "set", "--name", "vm1-renamed", "--description", "renamed", "vm1")
     shown = cli("server", "show", "vm1-renamed")
@@ -96,7 +86,7 @@ def test_server_lifecycle_with_no_networks(cli, tiny_image, tmp_path):
     actions = [e["Action"] for e in cli("server", "event", "list", "vm1-renamed")]
     assert {"create", "stop", "start", "reboot"} <= set(actions)
     cli("server", "delete", "--wait", "vm1-renamed")
-    assert cli("server", "list") == []
+    assert list(sdk.compute.servers()) == []
 
 
 def test_networks_and_volumes_are_refused_clearly(cli, tiny_image):
@@ -119,13 +109,3 @@ def test_quotas_limits_zones_and_hypervisors(cli):
     assert hypervisors and hypervisors[0]["State"] == "up"
     services = cli("compute", "service", "list")
     assert "nova-compute" in {s["Binary"] for s in services}
-
-
-def _wait(cli, name, status, timeout=60):
-    import time
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cli("server", "show", name)["status"] == status:
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"{name} never reached {status}")

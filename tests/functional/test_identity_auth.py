@@ -1,7 +1,8 @@
 """Tokens as a user meets them: the real `openstack` CLI against a real `stackbox serve`.
 
 Issue and revoke tokens, make and use an application credential, stay inside one's own
-project, and rotate the token keys while tokens are in use.
+project, and rotate the token keys while tokens are in use. The admin's own token and the
+projects and users a test needs come from openstacksdk in-process.
 """
 import http.client
 import json
@@ -14,7 +15,7 @@ import pytest
 import yaml
 
 from tests.fixtures.processes import wait_for
-from tests.fixtures.undercloud import stackbox_argv
+from tests.fixtures.undercloud import issue_token, stackbox_argv
 
 pytestmark = [pytest.mark.functional, pytest.mark.clients]
 
@@ -62,7 +63,7 @@ def test_token_issue_gives_a_project_token(openstack, undercloud):
 
 
 def test_a_revoked_token_fails_everywhere_at_once(openstack, undercloud):
-    admin = openstack("token", "issue")["id"]
+    admin = issue_token(undercloud)
     issued = openstack("token", "issue")
     token = issued["id"]
     assert call(undercloud, "GET", "/v3/auth/projects", token)[0] == 200
@@ -106,37 +107,37 @@ def test_an_application_credential_issues_tokens(openstack, undercloud):
     assert result.returncode != 0
 
 
-def test_a_member_of_one_project_stays_out_of_another(openstack, undercloud):
+def test_a_member_of_one_project_stays_out_of_another(openstack, sdk, undercloud):
     suffix = uuid.uuid4().hex[:8]
-    project_a = openstack("project", "create", f"a-{suffix}")
-    project_b = openstack("project", "create", f"b-{suffix}")
+    project_a = sdk.identity.create_project(name=f"a-{suffix}", domain_id="default")
+    project_b = sdk.identity.create_project(name=f"b-{suffix}", domain_id="default")
     password = f"Pw-{uuid.uuid4().hex}"
-    user = openstack("user", "create", f"carol-{suffix}", "--password", password,
-                     "--project", project_a["id"])
-    openstack("role", "add", "--project", project_a["id"], "--user", user["id"], "member")
+    user = sdk.identity.create_user(name=f"carol-{suffix}", password=password,
+                                    domain_id="default", default_project_id=project_a.id)
+    sdk.identity.assign_project_role_to_user(project_a, user, sdk.identity.find_role("member"))
 
     def login(project_id):
         return call(undercloud, "POST", "/v3/auth/tokens", body={"auth": {
             "identity": {"methods": ["password"], "password": {"user": {
-                "id": user["id"], "password": password}}},
+                "id": user.id, "password": password}}},
             "scope": {"project": {"id": project_id}}}})
 
-    status, headers, body = login(project_a["id"])
-    assert status == 201 and body["token"]["project"]["id"] == project_a["id"]
+    status, headers, body = login(project_a.id)
+    assert status == 201 and body["token"]["project"]["id"] == project_a.id
     token_a = headers["X-Subject-Token"]
-    assert login(project_b["id"])[0] == 401
+    assert login(project_b.id)[0] == 401
     rescope = call(undercloud, "POST", "/v3/auth/tokens", body={"auth": {
         "identity": {"methods": ["token"], "token": {"id": token_a}},
-        "scope": {"project": {"id": project_b["id"]}}}})
+        "scope": {"project": {"id": project_b.id}}}})
     assert rescope[0] == 401
-    assert call(undercloud, "GET", f"/v3/projects/{project_b['id']}", token_a)[0] in (401, 403)
+    assert call(undercloud, "GET", f"/v3/projects/{project_b.id}", token_a)[0] in (401, 403)
     result = openstack("--os-username", f"carol-{suffix}", "--os-password", password,
-                       "--os-project-id", project_b["id"], "token", "issue", check=False)
+                       "--os-project-id", project_b.id, "token", "issue", check=False)
     assert result.returncode != 0 and "401" in result.stderr
 
 
 def test_key_rotation_keeps_issued_tokens_valid(openstack, undercloud):
-    admin = openstack("token", "issue")["id"]
+    admin = issue_token(undercloud)
     issued = openstack("token", "issue")
     before = issued["id"]
     rotate = subprocess.run(stackbox_argv("identity", "rotate-keys", "--config",

@@ -1,7 +1,8 @@
 """The identity resource APIs as an operator drives them: the real `openstack` CLI.
 
 One identity-only undercloud for the module; each test makes its own names so
-they can run in any order.
+they can run in any order. The member a test needs, and its tokens, come from openstacksdk
+in-process.
 """
 import json
 import urllib.error
@@ -11,7 +12,7 @@ import uuid
 import pytest
 import yaml
 
-from tests.fixtures.undercloud import start
+from tests.fixtures.undercloud import issue_token, start
 
 pytestmark = [pytest.mark.functional, pytest.mark.clients]
 
@@ -50,22 +51,21 @@ def _call(undercloud, method, path, token, body=None):
 
 
 @pytest.fixture
-def member_cloud(undercloud, openstack, tmp_path):
+def member_cloud(undercloud, sdk, tmp_path):
     """A user who is a member of one project, and a clouds.yaml to act as them."""
-    project = openstack("project", "create", "--domain", "default", _name("team"))
+    project = sdk.identity.create_project(name=_name("team"), domain_id="default")
     password = "Member-pw-" + uuid.uuid4().hex[:6]
-    user = openstack("user", "create", "--domain", "default", "--password", password,
-                     "--project", project["id"], _name("carol"))
-    openstack("role", "add", "--project", project["id"], "--user", user["id"], "member")
+    user = sdk.identity.create_user(name=_name("carol"), domain_id="default",
+                                    password=password, default_project_id=project.id)
+    sdk.identity.assign_project_role_to_user(project, user, sdk.identity.find_role("member"))
     clouds = yaml.safe_load(undercloud.clouds_yaml.read_text())
-    auth = dict(clouds["clouds"]["stackbox"]["auth"], username=user["name"],
-                password=password, project_name=project["name"])
+    auth = dict(clouds["clouds"]["stackbox"]["auth"], username=user.name,
+                password=password, project_name=project.name)
     clouds["clouds"]["member"] = {**clouds["clouds"]["stackbox"], "auth": auth}
     path = tmp_path / "clouds.yaml"
     path.write_text(yaml.safe_dump(clouds))
-    return {"project": project, "user": user, "password": password,
+    return {"project": project, "user": user, "password": password, "clouds_yaml": path,
             "env": {"OS_CLIENT_CONFIG_FILE": str(path)}}
-
 
 def test_domains_are_created_listed_shown_set_and_deleted(openstack):
     name = _name("acme")
@@ -206,57 +206,57 @@ def test_regions_services_and_endpoints(openstack):
     assert service not in [s["Name"] for s in openstack("service", "list")]
 
 
-def test_a_member_sees_only_their_project_and_cannot_administer(openstack, member_cloud):
+def test_a_member_sees_only_their_project_and_cannot_administer(openstack, sdk, member_cloud):
     env, project = member_cloud["env"], member_cloud["project"]
 
     def as_member(*args, check=True):
         return openstack(*args, cloud="member", env=env, check=check)
 
     mine = as_member("project", "list", "--my-projects")
-    assert [p["ID"] for p in mine] == [project["id"]]
+    assert [p["ID"] for p in mine] == [project.id]
     # Refused the full list (403), the CLI falls back to the member's own projects.
-    assert [p["ID"] for p in as_member("project", "list")] == [project["id"]]
-    assert as_member("project", "show", project["id"])["name"] == project["name"]
+    assert [p["ID"] for p in as_member("project", "list")] == [project.id]
+    assert as_member("project", "show", project.id)["name"] == project.name
     for args in (("user", "list"), ("project", "create", _name("x"))):
         result = as_member(*args, check=False)
         assert result.returncode != 0, args
         assert "403" in result.stderr, (args, result.stderr)
 
     # The API refuses the grant with 403 (the CLI's `role add` exits 0 regardless).
-    user_id = member_cloud["user"]["id"]
-    admin_role = openstack("role", "show", "admin")["id"]  # a member cannot look roles up
-    as_member("role", "add", "--project", project["id"], "--user", user_id, admin_role,
+    user_id = member_cloud["user"].id
+    admin_role = sdk.identity.find_role("admin").id  # a member cannot look roles up
+    as_member("role", "add", "--project", project.id, "--user", user_id, admin_role,
               check=False)
-    roles = [a["Role"] for a in openstack("role", "assignment", "list", "--names",
-                                          "--user", user_id)]
+    roles = [a.role["name"] for a in sdk.identity.role_assignments(user_id=user_id,
+                                                                   include_names=True)]
     assert roles == ["member"]
 
 
 def test_removing_a_grant_revokes_the_members_token(undercloud, openstack, member_cloud):
     user, project = member_cloud["user"], member_cloud["project"]
-    token = openstack("token", "issue", cloud="member", env=member_cloud["env"])["id"]
-    status, body = _call(undercloud, "GET", f"/v3/users/{user['id']}/projects", token)
-    assert status == 200 and [p["id"] for p in body["projects"]] == [project["id"]]
+    token = issue_token(member_cloud["clouds_yaml"], "member")
+    status, body = _call(undercloud, "GET", f"/v3/users/{user.id}/projects", token)
+    assert status == 200 and [p["id"] for p in body["projects"]] == [project.id]
 
-    openstack("role", "remove", "--project", project["id"], "--user", user["id"], "member")
-    status, body = _call(undercloud, "GET", f"/v3/users/{user['id']}/projects", token)
+    openstack("role", "remove", "--project", project.id, "--user", user.id, "member")
+    status, body = _call(undercloud, "GET", f"/v3/users/{user.id}/projects", token)
     assert status == 401, body
 
 
 def test_a_user_changes_their_own_password_and_old_tokens_stop(undercloud, openstack,
                                                               member_cloud):
     user, old, env = member_cloud["user"], member_cloud["password"], member_cloud["env"]
-    token = openstack("token", "issue", cloud="member", env=env)["id"]
-    status, body = _call(undercloud, "POST", f"/v3/users/{user['id']}/password", token,
+    token = issue_token(member_cloud["clouds_yaml"], "member")
+    status, body = _call(undercloud, "POST", f"/v3/users/{user.id}/password", token,
                          {"user": {"original_password": "wrong", "password": "Next-pw-123"}})
     assert status == 401, body
 
     openstack(*_silent("user", "password", "set", "--original-password", old, "--password",
                        "Next-pw-123"), cloud="member", env=env)
-    status, _ = _call(undercloud, "GET", f"/v3/users/{user['id']}", token)
+    status, _ = _call(undercloud, "GET", f"/v3/users/{user.id}", token)
     assert status == 401
     result = openstack("token", "issue", cloud="member", env=env, check=False)
     assert result.returncode != 0  # the old password no longer works
     renewed = openstack("--os-password", "Next-pw-123", "token", "issue", "-f", "json",
                         cloud="member", env=env)
-    assert renewed["user_id"] == user["id"]
+    assert renewed["user_id"] == user.id

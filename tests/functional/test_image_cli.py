@@ -1,12 +1,12 @@
-"""The image service as an operator uses it: the real `openstack` CLI against a real serve."""
+"""The image service as an operator uses it: the real `openstack` CLI against a real serve
+(what each test arranges or reads back goes through openstacksdk in-process)."""
 import copy
 import os
-import subprocess
 
 import pytest
 import yaml
 
-from tests.fixtures.undercloud import start
+from tests.fixtures.undercloud import connect, start
 
 pytestmark = [pytest.mark.functional, pytest.mark.clients, pytest.mark.timeout(600)]
 
@@ -19,17 +19,6 @@ def undercloud(tmp_path_factory):
     serve = start(tmp_path_factory.mktemp("undercloud"), ["identity", "image"])
     yield serve
     serve.stop()
-
-
-@pytest.fixture
-def quietly(undercloud, clients_venv):
-    """Run a CLI command that prints nothing (the `openstack` fixture adds -f json to `set`)."""
-    def run(*args):
-        result = subprocess.run([str(clients_venv / "bin" / "openstack"), *args],
-                                capture_output=True, text=True, timeout=120,
-                                env=undercloud.client_env())
-        assert result.returncode == 0, f"openstack {' '.join(args)} failed:\n{result.stderr}"
-    return run
 
 
 @pytest.fixture(scope="module")
@@ -51,89 +40,83 @@ def test_create_from_a_50_mb_file_then_save_gives_the_same_bytes(openstack, fift
     assert out.read_bytes() == fifty_mb_file.read_bytes()
 
 
-def test_set_properties_and_tags(openstack, quietly):
-    openstack("image", "create", "--disk-format", "raw", "--container-format", "bare", "img2")
-    quietly("image", "set", "--property", "os_distro=cirros", "--property", "hw_rng=yes",
+def test_set_properties_and_tags(openstack, sdk):
+    image = sdk.image.create_image("img2", disk_format="raw", container_format="bare")
+    openstack("image", "set", "--property", "os_distro=cirros", "--property", "hw_rng=yes",
               "--tag", "blue", "--min-ram", "128", "img2")
-    shown = openstack("image", "show", "img2")
-    assert shown["properties"]["os_distro"] == "cirros"
-    assert shown["properties"]["hw_rng"] == "yes"
-    assert shown["tags"] == ["blue"] and shown["min_ram"] == 128
-    quietly("image", "unset", "--tag", "blue", "--property", "hw_rng", "img2")
-    shown = openstack("image", "show", "img2")
-    assert shown["tags"] == [] and "hw_rng" not in shown["properties"]
+    shown = sdk.image.get_image(image)
+    assert shown.os_distro == "cirros"
+    assert shown.properties["hw_rng"] == "yes"
+    assert shown.tags == ["blue"] and shown.min_ram == 128
+    openstack("image", "unset", "--tag", "blue", "--property", "hw_rng", "img2")
+    shown = sdk.image.get_image(image)
+    assert shown.tags == [] and "hw_rng" not in shown.properties
 
 
-def test_deactivate_and_activate(openstack, quietly, tmp_path):
+def test_deactivate_and_activate(openstack, sdk, tmp_path):
     data = tmp_path / "small.raw"
     data.write_bytes(os.urandom(4096))
-    openstack("image", "create", "--file", str(data), "--disk-format", "raw",
-              "--container-format", "bare", "img3")
-    quietly("image", "set", "--deactivate", "img3")
-    assert openstack("image", "show", "img3")["status"] == "deactivated"
-    quietly("image", "set", "--activate", "img3")
-    assert openstack("image", "show", "img3")["status"] == "active"
+    image = sdk.image.create_image("img3", filename=str(data), disk_format="raw",
+                                   container_format="bare")
+    openstack("image", "set", "--deactivate", "img3")
+    assert sdk.image.get_image(image).status == "deactivated"
+    openstack("image", "set", "--activate", "img3")
+    assert sdk.image.get_image(image).status == "active"
 
 
-def _second_cloud(undercloud, openstack, quietly, tmp_path) -> dict:
-    """A project `demo` with a user holding the member role, as a clouds.yaml cloud."""
-    openstack("project", "create", "demo")
-    openstack("user", "create", "--project", "demo", "--password", "demo-secret-1", "demo")
-    quietly("role", "add", "--project", "demo", "--user", "demo", "member")
+@pytest.fixture
+def demo(undercloud, sdk, tmp_path):
+    """A project `demo` with a user holding the member role: the CLI's environment to act as
+    them, and an SDK connection as them (as_demo)."""
+    project = sdk.identity.create_project(name="demo", domain_id="default")
+    user = sdk.identity.create_user(name="demo", password="demo-secret-1", domain_id="default",
+                                    default_project_id=project.id)
+    sdk.identity.assign_project_role_to_user(project, user, sdk.identity.find_role("member"))
     clouds = yaml.safe_load(undercloud.clouds_yaml.read_text())
     demo = copy.deepcopy(clouds["clouds"]["stackbox"])
     demo["auth"].update(username="demo", password="demo-secret-1", project_name="demo")
     clouds["clouds"]["demo"] = demo
     path = tmp_path / "clouds.yaml"
     path.write_text(yaml.safe_dump(clouds))
-    return {"OS_CLIENT_CONFIG_FILE": str(path), "OS_CLOUD": "demo"}
+    with connect(path, "demo") as as_demo:
+        yield {"env": {"OS_CLIENT_CONFIG_FILE": str(path), "OS_CLOUD": "demo"},
+               "as_demo": as_demo}
 
 
-def test_sharing_and_privacy_across_projects(undercloud, openstack, quietly, tmp_path):
-    demo = _second_cloud(undercloud, openstack, quietly, tmp_path)
-    private = openstack("image", "create", "--private", "--disk-format", "raw",
-                        "--container-format", "bare", "secret-img")
-    shared = openstack("image", "create", "--disk-format", "raw", "--container-format",
-                       "bare", "shared-img")
+def test_sharing_and_privacy_across_projects(openstack, sdk, demo):
+    def demo_images():
+        return [image.id for image in demo["as_demo"].image.images()]
+    private = sdk.image.create_image("secret-img", visibility="private", disk_format="raw",
+                                     container_format="bare")
+    shared = sdk.image.create_image("shared-img", disk_format="raw", container_format="bare")
 
-    demo_images = [i["ID"] for i in openstack("image", "list", env=demo)]
-    assert private["id"] not in demo_images and shared["id"] not in demo_images
-    hidden = openstack("image", "show", private["id"], env=demo, check=False)
+    assert private.id not in demo_images() and shared.id not in demo_images()
+    hidden = openstack("image", "show", private.id, env=demo["env"], check=False)
     assert hidden.returncode != 0 and "No Image found" in hidden.stderr
 
     member = openstack("image", "add", "project", "shared-img", "demo", "-f", "json")
     assert member["status"] == "pending"
     members = openstack("image", "member", "list", "shared-img")
     assert [m["Member ID"] for m in members] == [member["member_id"]]
-    accepted = openstack("--os-cloud", "demo", "image", "set", "--accept", shared["id"],
-                         env=demo, check=False)
+    accepted = openstack("--os-cloud", "demo", "image", "set", "--accept", shared.id,
+                         env=demo["env"], check=False)
     assert accepted.returncode == 0, accepted.stderr
-    demo_images = [i["ID"] for i in openstack("image", "list", env=demo)]
-    assert shared["id"] in demo_images and private["id"] not in demo_images
-    quietly("image", "remove", "project", "shared-img", "demo")
-    assert shared["id"] not in [i["ID"] for i in openstack("image", "list", env=demo)]
+    assert shared.id in demo_images() and private.id not in demo_images()
+    openstack("image", "remove", "project", "shared-img", "demo")
+    assert shared.id not in demo_images()
 
 
-def test_delete(openstack, quietly):
-    openstack("image", "create", "gone")
-    quietly("image", "delete", "gone")
-    result = openstack("image", "show", "gone", check=False)
-    assert result.returncode != 0
+def test_delete(openstack, sdk):
+    sdk.image.create_image("gone")
+    openstack("image", "delete", "gone")
+    assert sdk.image.find_image("gone") is None
 
 
-def test_openstacksdk_import_flow(undercloud, clients_venv, tmp_path):
+def test_openstacksdk_import_flow(sdk, tmp_path):
     """glance-direct through openstacksdk: stage, import, then the image is active."""
     data = tmp_path / "staged.raw"
     data.write_bytes(os.urandom(300 * 1024))
-    script = (
-        "import openstack, sys\n"
-        "conn = openstack.connect(cloud='stackbox')\n"
-        f"image = conn.image.create_image('staged', filename={str(data)!r}, "
-        "disk_format='raw', container_format='bare', use_import=True, wait=True)\n"
-        "image = conn.image.wait_for_status(image, 'active', wait=60)\n"
-        "print(image.status, image.size)\n")
-    result = subprocess.run([str(clients_venv / "bin" / "python"), "-c", script],
-                            capture_output=True, text=True, timeout=120,
-                            env=undercloud.client_env())
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["active", str(300 * 1024)]
+    image = sdk.image.create_image("staged", filename=str(data), disk_format="raw",
+                                   container_format="bare", use_import=True, wait=True)
+    image = sdk.image.wait_for_status(image, "active", wait=60)
+    assert (image.status, image.size) == ("active", 300 * 1024)

@@ -1,8 +1,8 @@
 """The network API as an operator uses it: the real `openstack` CLI (and raw HTTP for Neutron's
-error bodies) against a real `stackbox serve` with identity and network."""
+error bodies) against a real `stackbox serve` with identity and network; what a test only
+arranges is made with openstacksdk in-process."""
 import http.client
 import json
-import subprocess
 import urllib.parse
 
 import pytest
@@ -21,30 +21,16 @@ def undercloud(tmp_path_factory):
     serve.stop()
 
 
-@pytest.fixture
-def cli(undercloud, clients_venv):
-    """Run `openstack ...`: parsed JSON for list/show/create, else the output; check=False
-    returns the CompletedProcess."""
-    def run(*args, check=True):
-        command = [str(clients_venv / "bin" / "openstack"), *args]
-        if {"list", "show", "create"} & set(args[:3]) and "-f" not in args:
-            command += ["-f", "json"]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=120,
-                                env=undercloud.client_env())
-        if not check:
-            return result
-        assert result.returncode == 0, f"openstack {' '.join(args)}:\n{result.stderr}"
-        output = result.stdout.strip()
-        return json.loads(output) if output.startswith(("[", "{")) else output
-    return run
+@pytest.fixture(scope="module")
+def cli(openstack):
+    """The real `openstack` CLI (tests/fixtures/undercloud.py's `openstack`)."""
+    return openstack
 
 
 @pytest.fixture(scope="module")
-def api(undercloud, clients_venv):
+def api(undercloud, sdk):
     """(method, path, body) -> (status, JSON body) with the admin's token."""
-    token = subprocess.run([str(clients_venv / "bin" / "openstack"), "token", "issue", "-f",
-                            "value", "-c", "id"], capture_output=True, text=True, check=True,
-                           timeout=120, env=undercloud.client_env()).stdout.strip()
+    token = sdk.auth_token
     endpoint = urllib.parse.urlsplit(undercloud.endpoint("network"))
 
     def call(method, path, body=None):
@@ -78,8 +64,8 @@ def test_network_subnet_and_port_with_a_fixed_ip(cli):
     assert "blue" not in [n["Name"] for n in cli("network", "list")]
 
 
-def test_ipv6_slaac_ports_get_their_eui64_address(cli):
-    cli("network", "create", "v6")
+def test_ipv6_slaac_ports_get_their_eui64_address(cli, sdk):
+    sdk.network.create_network(name="v6")
     subnet = cli("subnet", "create", "--network", "v6", "--ip-version", "6", "--subnet-range",
                  "2001:db8:6::/64", "--ipv6-ra-mode", "slaac", "--ipv6-address-mode", "slaac",
                  "v6-slaac")
@@ -89,11 +75,11 @@ def test_ipv6_slaac_ports_get_their_eui64_address(cli):
                                   "ip_address": "2001:db8:6:0:f816:3eff:fe00:1122"}]
 
 
-def test_subnet_pools_carve_subnets(cli):
+def test_subnet_pools_carve_subnets(cli, sdk):
     pool = cli("subnet", "pool", "create", "--pool-prefix", "10.128.0.0/16",
                "--default-prefix-length", "26", "pool1")
     assert pool["ip_version"] == 4 and pool["default_prefixlen"] == 26
-    cli("network", "create", "pooled")
+    sdk.network.create_network(name="pooled")
     first = cli("subnet", "create", "--network", "pooled", "--subnet-pool", "pool1", "a")
     second = cli("subnet", "create", "--network", "pooled", "--subnet-pool", "pool1",
                  "--prefix-length", "28", "b")
@@ -101,8 +87,8 @@ def test_subnet_pools_carve_subnets(cli):
     assert cli("subnet", "pool", "show", "pool1")["prefixes"] == ["10.128.0.0/16"]
 
 
-def test_quota_show_and_set(cli, undercloud):
-    project = cli("project", "show", "admin")["id"]
+def test_quota_show_and_set(cli, sdk):
+    project = sdk.current_project_id   # the admin's
     cli("quota", "set", "--networks", "42", "--ports", "7", project)
     shown = {row["Resource"]: row["Limit"] for row in cli("quota", "show", project)}
     assert (shown["networks"], shown["ports"]) == (42, 7)
@@ -117,42 +103,46 @@ def test_tags_set_filter_and_unset(cli):
     assert cli("network", "show", "tagged")["tags"] == ["blue"]
 
 
-def test_a_fixed_ip_outside_its_subnet_is_400(cli, api):
-    cli("network", "create", "bad-ip")
-    subnet = cli("subnet", "create", "--network", "bad-ip", "--subnet-range", "10.20.0.0/24",
-                 "bad-ip-v4")
+def _network(sdk, name: str, cidr: str, **subnet):
+    """A network and its IPv4 subnet `name`-v4, as `network create` and `subnet create` make
+    them; the subnet."""
+    network = sdk.network.create_network(name=name)
+    return sdk.network.create_subnet(network_id=network.id, name=f"{name}-v4", ip_version=4,
+                                     cidr=cidr, **subnet)
+
+
+def test_a_fixed_ip_outside_its_subnet_is_400(cli, sdk, api):
+    subnet = _network(sdk, "bad-ip", "10.20.0.0/24")
     failed = cli("port", "create", "--network", "bad-ip", "--fixed-ip",
                  "subnet=bad-ip-v4,ip-address=10.99.0.5", "p", check=False)
     assert failed.returncode != 0 and "not a valid IP for the specified subnet" in failed.stderr
     status, body = api("POST", "/v2.0/ports", {"port": {
-        "network_id": subnet["network_id"],
-        "fixed_ips": [{"subnet_id": subnet["id"], "ip_address": "10.99.0.5"}]}})
+        "network_id": subnet.network_id,
+        "fixed_ips": [{"subnet_id": subnet.id, "ip_address": "10.99.0.5"}]}})
     assert status == 400
     assert body["NeutronError"]["type"] == "InvalidIpForSubnet"
     assert set(body["NeutronError"]) == {"type", "message", "detail"}
 
 
-def test_deleting_a_network_that_still_has_ports_is_409(cli, api):
-    network = cli("network", "create", "busy")
-    cli("subnet", "create", "--network", "busy", "--subnet-range", "10.30.0.0/24", "busy-v4")
-    cli("port", "create", "--network", "busy", "busy-port")
+def test_deleting_a_network_that_still_has_ports_is_409(cli, sdk, api):
+    network = _network(sdk, "busy", "10.30.0.0/24").network_id
+    sdk.network.create_port(network_id=network, name="busy-port")
     failed = cli("network", "delete", "busy", check=False)
     assert failed.returncode != 0 and "still in use" in failed.stderr
-    status, body = api("DELETE", f"/v2.0/networks/{network['id']}")
+    status, body = api("DELETE", f"/v2.0/networks/{network}")
     assert status == 409 and body["NeutronError"]["type"] == "NetworkInUse"
 
 
-def test_an_exhausted_pool_is_409_with_a_clear_message(cli, api):
-    network = cli("network", "create", "tiny")
-    cli("subnet", "create", "--network", "tiny", "--subnet-range", "10.40.0.0/29",
-        "--allocation-pool", "start=10.40.0.2,end=10.40.0.3", "tiny-v4")
-    cli("port", "create", "--network", "tiny", "t1")
-    cli("port", "create", "--network", "tiny", "t2")
-    status, body = api("POST", "/v2.0/ports", {"port": {"network_id": network["id"]}})
+def test_an_exhausted_pool_is_409_with_a_clear_message(sdk, api):
+    network = _network(sdk, "tiny", "10.40.0.0/29", allocation_pools=[
+        {"start": "10.40.0.2", "end": "10.40.0.3"}]).network_id
+    sdk.network.create_port(network_id=network, name="t1")
+    sdk.network.create_port(network_id=network, name="t2")
+    status, body = api("POST", "/v2.0/ports", {"port": {"network_id": network}})
     assert status == 409
     assert body["NeutronError"] == {
         "type": "IpAddressGenerationFailure", "detail": "",
-        "message": f"No more IP addresses available on network {network['id']}."}
+        "message": f"No more IP addresses available on network {network}."}
 
 
 def test_an_unknown_filter_is_400(api):

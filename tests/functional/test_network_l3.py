@@ -1,5 +1,6 @@
 """Routers, floating IPs and security groups as a user drives them: the real `openstack` CLI
-against a real serve (identity + network, its agent wiring a bridge the test made)."""
+against a real serve (identity + network, its agent wiring a bridge the test made); the networks
+a test only needs, and what it reads back, go through openstacksdk in-process."""
 import json
 import subprocess
 
@@ -22,19 +23,18 @@ def undercloud(tmp_path_factory):
             serve.stop()
 
 
-@pytest.fixture
-def cli(undercloud, clients_venv):
-    """The CLI's result: JSON parsed when it printed any, else the process."""
-    def run(*args, check=True):
-        result = subprocess.run([str(clients_venv / "bin" / "openstack"), *args],
-                                capture_output=True, text=True, timeout=120,
-                                env=undercloud.client_env())
-        if check:
-            assert result.returncode == 0, f"openstack {' '.join(args)}:\n{result.stderr}"
-        if result.returncode == 0 and result.stdout.strip().startswith(("{", "[")):
-            return json.loads(result.stdout)
-        return result
-    return run
+@pytest.fixture(scope="module")
+def cli(openstack):
+    """The real `openstack` CLI (tests/fixtures/undercloud.py's `openstack`)."""
+    return openstack
+
+
+def _network(sdk, name: str, cidr: str):
+    """A network and its subnet `name`-subnet, as `network create` and `subnet create` make
+    them; the subnet."""
+    network = sdk.network.create_network(name=name)
+    return sdk.network.create_subnet(network_id=network.id, name=f"{name}-subnet",
+                                     ip_version=4, cidr=cidr)
 
 
 @pytest.fixture(scope="module")
@@ -44,48 +44,42 @@ def public(undercloud, clients_venv):
     return options["network"]["public_network_id"]
 
 
-def test_a_private_network_behind_a_router_with_a_floating_ip(cli, public):
-    cli("network", "create", "private", "-f", "json")
-    subnet = cli("subnet", "create", "--network", "private", "--subnet-range", "10.10.0.0/24",
-                 "private-subnet", "-f", "json")
+def test_a_private_network_behind_a_router_with_a_floating_ip(cli, sdk, public):
+    subnet = _network(sdk, "private", "10.10.0.0/24")
     router = cli("router", "create", "r1", "-f", "json")
     assert router["status"] == "ACTIVE"
 
     cli("router", "set", "--external-gateway", public, "r1")
     cli("router", "add", "subnet", "r1", "private-subnet")
-    shown = cli("router", "show", "r1", "-f", "json")
-    assert shown["external_gateway_info"]["network_id"] == public
-    interfaces = cli("port", "list", "--router", "r1", "--device-owner",
-                     "network:router_interface", "-f", "json")
-    assert [ip["ip_address"] for p in interfaces for ip in p["Fixed IP Addresses"]] == \
-        [subnet["gateway_ip"]]
+    shown = sdk.network.get_router(router["id"])
+    assert shown.external_gateway_info["network_id"] == public
+    interfaces = sdk.network.ports(device_id=router["id"], device_owner="network:router_interface")
+    assert [ip["ip_address"] for p in interfaces for ip in p.fixed_ips] == [subnet.gateway_ip]
 
-    port = cli("port", "create", "--network", "private", "guest-port", "-f", "json")
+    port = sdk.network.create_port(network_id=subnet.network_id, name="guest-port")
     floating = cli("floating", "ip", "create", public, "-f", "json")
     assert floating["floating_ip_address"].startswith("172.24.4.")
     cli("floating", "ip", "set", "--port", "guest-port", floating["id"])
-    associated = cli("floating", "ip", "show", floating["id"], "-f", "json")
-    assert associated["port_id"] == port["id"]
-    assert associated["router_id"] == router["id"]
-    assert associated["fixed_ip_address"] == port["fixed_ips"][0]["ip_address"]
+    associated = sdk.network.get_ip(floating["id"])
+    assert associated.port_id == port.id
+    assert associated.router_id == router["id"]
+    assert associated.fixed_ip_address == port.fixed_ips[0]["ip_address"]
 
     cli("floating", "ip", "unset", "--port", floating["id"])
-    assert cli("floating", "ip", "show", floating["id"], "-f", "json")["port_id"] is None
+    assert sdk.network.get_ip(floating["id"]).port_id is None
     cli("floating", "ip", "delete", floating["id"])
-    cli("port", "delete", "guest-port")
+    sdk.network.delete_port(port)
     cli("router", "remove", "subnet", "r1", "private-subnet")
     cli("router", "unset", "--external-gateway", "r1")
     cli("router", "delete", "r1")
-    assert cli("router", "list", "-f", "json") == []
+    assert list(sdk.network.routers()) == []
 
 
-def test_overlapping_subnets_on_one_router_answer_400(cli):
-    for name, cidr in (("left", "10.20.0.0/24"), ("right", "10.20.0.0/16")):
-        cli("network", "create", name, "-f", "json")
-        cli("subnet", "create", "--network", name, "--subnet-range", cidr, f"{name}-subnet",
-            "-f", "json")
-    cli("router", "create", "r2", "-f", "json")
-    cli("router", "add", "subnet", "r2", "left-subnet")
+def test_overlapping_subnets_on_one_router_answer_400(cli, sdk):
+    left = _network(sdk, "left", "10.20.0.0/24")
+    _network(sdk, "right", "10.20.0.0/16")
+    router = sdk.network.create_router(name="r2")
+    sdk.network.add_interface_to_router(router, subnet=left.id)
 
     refused = cli("router", "add", "subnet", "r2", "right-subnet", check=False)
     assert refused.returncode != 0
@@ -93,16 +87,15 @@ def test_overlapping_subnets_on_one_router_answer_400(cli):
     assert "HTTP 400" in refused.stderr or "BadRequest" in refused.stderr
 
 
-def test_overlap_error_has_neutrons_body(undercloud, cli):
+def test_overlap_error_has_neutrons_body(undercloud, sdk):
     """The same refusal on the wire: 400 with a NeutronError body."""
-    token = cli("token", "issue", "-f", "json")["id"]
-    router = cli("router", "show", "r2", "-f", "json")
-    right = cli("subnet", "show", "right-subnet", "-f", "json")
+    router = sdk.network.find_router("r2", ignore_missing=False)
+    right = sdk.network.find_subnet("right-subnet", ignore_missing=False)
     request = subprocess.run(
-        ["curl", "-s", "-X", "PUT", "-H", f"X-Auth-Token: {token}",
+        ["curl", "-s", "-X", "PUT", "-H", f"X-Auth-Token: {sdk.auth_token}",
          "-H", "Content-Type: application/json", "-w", "\n%{http_code}",
-         "-d", json.dumps({"subnet_id": right["id"]}),
-         f"{undercloud.endpoint('network')}/v2.0/routers/{router['id']}/add_router_interface"],
+         "-d", json.dumps({"subnet_id": right.id}),
+         f"{undercloud.endpoint('network')}/v2.0/routers/{router.id}/add_router_interface"],
         capture_output=True, text=True, timeout=60)
     body, status = request.stdout.rsplit("\n", 1)
     assert status == "400"

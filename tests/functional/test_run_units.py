@@ -1,13 +1,12 @@
 """One process per systemd unit, as an overcloud host runs them: `stackbox db sync`,
 `stackbox run bus`, `stackbox run api SERVICE`, and `stackbox config check`."""
-import json
 import signal
 import subprocess
 
 import pytest
 
 from tests.fixtures.processes import wait_for
-from tests.fixtures.undercloud import REPO, stackbox, stackbox_argv, write_config
+from tests.fixtures.undercloud import REPO, openstack_cli, stackbox, stackbox_argv, write_config
 from undercloud.common import config as configuration
 from undercloud.common import secrets
 from undercloud.serve import clouds, health
@@ -46,13 +45,10 @@ def test_units_serve_the_real_client(host_config, clients_venv, tmp_path):
     try:
         wait_for(lambda: health.api_healthy(config, "identity")[0], 60)
         clouds_file = clouds.write(config, secrets.admin_password(config))
-        token = subprocess.run(
-            [str(clients_venv / "bin" / "openstack"), "token", "issue", "-f", "json"],
-            capture_output=True, text=True, timeout=60,
-            env={"OS_CLIENT_CONFIG_FILE": clouds_file, "OS_CLOUD": "stackbox",
-                 "PATH": "/usr/bin:/bin"})
-        assert token.returncode == 0, token.stderr
-        assert json.loads(token.stdout)["project_id"]
+        openstack = openstack_cli(clients_venv, clouds_file, timeout=60)
+        # A host's PATH: nothing of the checkout's venvs on it.
+        token = openstack("token", "issue", env={"PATH": "/usr/bin:/bin"})
+        assert token["project_id"]
         assert health.bus_healthy(config)[0]
     finally:
         for unit in units:

@@ -1,30 +1,19 @@
 """A data dir made by the release before each service owned its tables (commit 7db5599) starts
-under today's `stackbox serve`, every service on, with what it held still there and usable."""
-import json
-import subprocess
-
+under today's `stackbox serve`, every service on, with what it held still there and usable
+(through openstacksdk in-process: the data, not a client, is under test here)."""
 import pytest
 
 from tests.fixtures import upgrade
-from tests.fixtures.undercloud import start
+from tests.fixtures.undercloud import connect, start
 
-pytestmark = [pytest.mark.functional, pytest.mark.clients]
+pytestmark = [pytest.mark.functional]
 # An API-only cloud: no agent, no hypervisor; the data is what is under test.
 EXTRA = {"network": {"agent_modes": []}, "compute": {"virt_uri": "test:///default"}}
 
 
-def _cli(clients_venv, undercloud):
-    def run(*args):
-        result = subprocess.run([str(clients_venv / "bin" / "openstack"), *args, "-f", "json"],
-                                capture_output=True, text=True, timeout=120,
-                                env=undercloud.client_env())
-        assert result.returncode == 0, f"openstack {' '.join(args)}: {result.stderr}"
-        return json.loads(result.stdout)
-    return run
-
-
 @pytest.fixture
-def upgraded(tmp_path, clients_venv, request):
+def upgraded(tmp_path, request):
+    """An SDK connection to the serve started on the restored data dir."""
     dump, database = request.param
     data_dir = tmp_path / dump
     extra = dict(EXTRA)
@@ -35,7 +24,8 @@ def upgraded(tmp_path, clients_venv, request):
     else:
         upgrade.restore_sqlite(dump, data_dir)
     undercloud = start(data_dir, None, extra)
-    yield _cli(clients_venv, undercloud)
+    with connect(undercloud) as sdk:
+        yield sdk
     undercloud.stop()
 
 
@@ -44,20 +34,21 @@ def upgraded(tmp_path, clients_venv, request):
                                                    marks=pytest.mark.postgres)],
                          indirect=True, ids=["sqlite", "postgresql"])
 def test_networks_and_ports_made_before_are_kept_and_more_can_be_made(upgraded):
-    cli = upgraded
-    assert [n["Name"] for n in cli("network", "list")] == ["n1"]
-    before = {p["ID"] for p in cli("port", "list", "--network", "n1")}
+    sdk = upgraded
+    assert [n.name for n in sdk.network.networks()] == ["n1"]
+    n1 = sdk.network.find_network("n1", ignore_missing=False).id
+    before = {p.id for p in sdk.network.ports(network_id=n1)}
     assert before
-    assert cli("router", "show", "r1")["name"] == "r1"
-    assert "alice" in {u["Name"] for u in cli("user", "list")}
+    assert sdk.network.find_router("r1", ignore_missing=False).name == "r1"
+    assert "alice" in {u.name for u in sdk.identity.users()}
 
-    made = [cli("port", "create", "--network", "n1", name)["id"] for name in ("", "", "p9")]
+    made = [sdk.network.create_port(network_id=n1, name=name).id for name in ("", "", "p9")]
 
-    assert before | set(made) == {p["ID"] for p in cli("port", "list", "--network", "n1")}
-    node = cli("baremetal", "node", "create", "--driver", "ipmi", "--name", "bm9")["uuid"]
-    cli("baremetal", "port", "create", "52:54:00:00:99:01", "--node", node)
-    cli("baremetal", "port", "create", "52:54:00:00:99:02", "--node", node)
-    assert len(cli("baremetal", "port", "list", "--node", node)) == 2
+    assert before | set(made) == {p.id for p in sdk.network.ports(network_id=n1)}
+    node = sdk.baremetal.create_node(driver="ipmi", name="bm9").id
+    sdk.baremetal.create_port(node_id=node, address="52:54:00:00:99:01")
+    sdk.baremetal.create_port(node_id=node, address="52:54:00:00:99:02")
+    assert len(list(sdk.baremetal.ports(node=node))) == 2
 
 
 @pytest.mark.parametrize("upgraded", [("sqlite-baremetal-then-all", "sqlite"),
@@ -65,15 +56,14 @@ def test_networks_and_ports_made_before_are_kept_and_more_can_be_made(upgraded):
                                                    marks=pytest.mark.postgres)],
                          indirect=True, ids=["sqlite", "postgresql"])
 def test_nodes_and_their_ports_made_before_are_kept_beside_network_ports(upgraded):
-    cli = upgraded
-    bm0 = cli("baremetal", "node", "show", "bm0")
-    assert "52:54:00:aa:bb:01" in {p["address"] for p in
-                                   cli("baremetal", "port", "list", "--node", bm0["uuid"])}
+    sdk = upgraded
+    bm0 = sdk.baremetal.get_node("bm0")
+    assert "52:54:00:aa:bb:01" in {p.address for p in sdk.baremetal.ports(node=bm0.id)}
 
-    network = cli("network", "create", "n9")["id"]
-    cli("port", "create", "--network", network, "q1")
-    cli("port", "create", "--network", network, "q2")
-    cli("baremetal", "port", "create", "52:54:00:00:99:03", "--node", "bm0")
+    network = sdk.network.create_network(name="n9").id
+    sdk.network.create_port(network_id=network, name="q1")
+    sdk.network.create_port(network_id=network, name="q2")
+    sdk.baremetal.create_port(node_id="bm0", address="52:54:00:00:99:03")   # by its name
 
-    assert len(cli("port", "list", "--network", network)) == 2
-    assert len(cli("baremetal", "port", "list", "--node", bm0["uuid"])) >= 2
+    assert len(list(sdk.network.ports(network_id=network))) == 2
+    assert len(list(sdk.baremetal.ports(node=bm0.id))) >= 2

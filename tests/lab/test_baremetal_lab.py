@@ -23,7 +23,7 @@ from tests.fixtures.baremetal_lab import (
     suffix,
     wait_for,
 )
-from tests.fixtures.undercloud import REPO, start
+from tests.fixtures.undercloud import REPO, openstack_cli, start
 from undercloud.lab import lab as lab_module
 
 pytestmark = [pytest.mark.lab]
@@ -89,22 +89,12 @@ class Cloud:
 
     def __init__(self, undercloud, clients_venv):
         self.undercloud = undercloud
-        self.openstack_binary = str(clients_venv / "bin" / "openstack")
         self.outputs = []   # everything the APIs answered, searched for passwords at the end
-
-    def openstack(self, *args, check=True, timeout=300):
-        command = [self.openstack_binary, *args]
-        if "-f" not in args and any(word in args[:3] for word in ("show", "list")):
-            command += ["-f", "json"]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                                env=self.undercloud.client_env())
-        self.outputs.append(result.stdout + result.stderr)
-        if check:
-            assert result.returncode == 0, f"openstack {' '.join(args)}:\n{result.stderr}"
-        return result
+        self.openstack = openstack_cli(clients_venv, undercloud, timeout=300,
+                                       outputs=self.outputs)
 
     def node(self, name: str) -> dict:
-        return json.loads(self.openstack("baremetal", "node", "show", name).stdout)
+        return self.openstack("baremetal", "node", "show", name)
 
     def stackbox(self, *args, timeout=1200):
         result = stackbox(*args, "--config", str(self.undercloud.config_file), timeout=timeout)
@@ -130,10 +120,10 @@ def world(tmp_path_factory, tiny_guest, clients_venv):
         undercloud = start(data_dir, ["identity", "image", "baremetal"],
                            {"baremetal": settings}, timeout=180)
         cloud = Cloud(undercloud, clients_venv)
-        image = json.loads(cloud.openstack(
+        image = cloud.openstack(
             "image", "create", f"tiny-guest-{suffix()}", "--disk-format", "qcow2",
             "--container-format", "bare", "--public", "--file",
-            str(tiny_guest["folder"] / "tiny-guest.qcow2"), "-f", "json").stdout)
+            str(tiny_guest["folder"] / "tiny-guest.qcow2"), "-f", "json")
         yield {"lab": lab, "cloud": cloud, "undercloud": undercloud, "image": image["id"],
                "a": lab.nodes[0]["name"], "b": lab.nodes[1]["name"]}
     finally:
@@ -231,8 +221,8 @@ def test_2_introspection_reports_each_vm(world):
         node = _settled(cloud, name, ("available",), 60)
         _power_agrees(world, name)
         vm = lab.node(name)
-        inventory = json.loads(cloud.openstack("baremetal", "node", "inventory", "save",
-                                               name).stdout)["inventory"]
+        inventory = cloud.openstack("baremetal", "node", "inventory", "save",
+                                    name)["inventory"]
         assert inventory["memory"]["physical_mb"] == vm["memory_mb"]
         assert inventory["cpu"]["count"] == vm["cpus"]
         assert [disk["size"] for disk in inventory["disks"]] == [vm["disk_gb"] * 1024 ** 3]

@@ -1,7 +1,6 @@
 """Acceptance (1) on a real qemu guest (TCG): the real CLI boots the tiny guest with a config
 drive, a key and user data; its console shows it read them; a guest destroyed behind our back
 turns SHUTOFF; delete leaves no domain, disk or cached image."""
-import json
 import os
 import subprocess
 import time
@@ -9,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.undercloud import start
+from tests.fixtures.undercloud import listed, openstack_cli, start
 
 MARKER = "stackbox-user-data-marker-7f3a"
 
@@ -36,15 +35,7 @@ def test_boot_console_shutoff_and_delete(tiny_guest, lab_dir, clients_venv):
                                "report_interval": 1, "power_sync_interval": 1}})
     work = Path(lab_dir)
 
-    def cli(*args, check=True):
-        command = [str(clients_venv / "bin" / "openstack"), *args]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=120,
-                                env=cloud.client_env())
-        if check:
-            assert result.returncode == 0, f"openstack {' '.join(args)}:\n{result.stderr}\n" \
-                                           f"{cloud.log('compute')[-3000:]}"
-        text = result.stdout.strip()
-        return json.loads(text) if text[:1] in ("{", "[") else result.stdout
+    cli = openstack_cli(clients_venv, cloud, logs=("compute",))
 
     try:
         cli("image", "create", "--disk-format", "qcow2", "--container-format", "bare",
@@ -54,7 +45,7 @@ def test_boot_console_shutoff_and_delete(tiny_guest, lab_dir, clients_venv):
         cli("keypair", "create", "--public-key", str(work / "id_k1.pub"), "k1")
         script = work / "script.sh"
         script.write_text(f"#!/bin/sh\necho {MARKER}\n")
-        _wait(lambda: cli("hypervisor", "list", "-f", "json", check=False), "host report", 30)
+        _wait(lambda: listed(cli, "hypervisor", "list"), "host report", 30)
         server = cli("server", "create", "--image", "tiny", "--flavor", "m1.tiny", "--nic",
                      "none", "--config-drive", "true", "--key-name", "k1", "--user-data",
                      str(script), "--wait", "vm1", "-f", "json")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.network_lab import Made, remove_guests
-from tests.fixtures.undercloud import start
+from tests.fixtures.undercloud import listed, openstack_cli, start
 
 # "Outside": a private range on a bridge only this test uses; nothing routes off the machine.
 OUTSIDE_CIDR, OUTSIDE_HOST = "172.25.250.0/24", "172.25.250.1"
@@ -71,15 +71,7 @@ def test_two_guests_router_floating_ip_security_group_and_cleanup(
                                "physical_mappings": {"external": outside_bridge}}})
     made = Made(cloud.config)
 
-    def cli(*args, check=True):
-        result = subprocess.run([str(clients_venv / "bin" / "openstack"), *args],
-                                capture_output=True, text=True, timeout=180,
-                                env=cloud.client_env())
-        if check:
-            assert result.returncode == 0, f"openstack {' '.join(args)}:\n{result.stderr}\n" \
-                f"{cloud.log('network')[-3000:]}\n{cloud.log('compute')[-2000:]}"
-        text = result.stdout.strip()
-        return json.loads(text) if text[:1] in ("{", "[") else result.stdout
+    cli = openstack_cli(clients_venv, cloud, timeout=180, logs=("network", "compute"))
 
     def console(name, wanted, timeout=120):
         return wait_for(lambda: (lambda text: text if wanted in text else None)(
@@ -109,8 +101,8 @@ def test_two_guests_router_floating_ip_security_group_and_cleanup(
         for name, address in (("pa", GUEST_A), ("pb", GUEST_B)):
             cli("port", "create", "--network", "private", "--security-group", group,
                 "--fixed-ip", f"subnet=private-subnet,ip-address={address}", name)
-        wait_for(lambda: cli("hypervisor", "list", "-f", "json", check=False),
-                 timeout=60, message="the compute host's report")
+        wait_for(lambda: listed(cli, "hypervisor", "list"), timeout=60,
+                 message="the compute host's report")
         for name, port, peer in (("vmA", "pa", GUEST_B), ("vmB", "pb", GUEST_A)):
             cli("server", "create", "--image", "tiny", "--flavor", "m1.tiny", "--port", port,
                 "--user-data", str(_user_data(work, name, peer)), name)

@@ -1,13 +1,12 @@
 """Stopping serve removes the data plane it made, even for networks that still exist (and the
 next start builds them again from the database)."""
-import json
 import os
 import subprocess
 import time
 
 import pytest
 
-from tests.fixtures.undercloud import start
+from tests.fixtures.undercloud import openstack_cli, start
 from undercloud.network import devices
 
 pytestmark = pytest.mark.lab
@@ -32,12 +31,7 @@ def test_stop_removes_live_networks_and_start_rebuilds_them(tmp_path, clients_ve
     extra = {"network": {"host": "stopcheck", "report_interval": 1}}
     cloud = start(tmp_path / "undercloud", services, extra)
     try:
-        def cli(*args):
-            result = subprocess.run([str(clients_venv / "bin" / "openstack"), *args, "-f",
-                                     "json"], capture_output=True, text=True, timeout=120,
-                                    env=cloud.client_env(), check=True)
-            return json.loads(result.stdout)
-
+        cli = openstack_cli(clients_venv, cloud)
         network = cli("network", "create", "n1")["id"]
         cli("subnet", "create", "--network", "n1", "--subnet-range", "10.203.0.0/24", "s1")
         namespace = devices.dhcp_namespace(network)
