@@ -21,7 +21,7 @@ from tests.fixtures.ports import free_port
 from undercloud.baremetal.drivers.provisioning import Provisioning, ProvisioningError
 from undercloud.common import config as configuration
 from undercloud.host import bridge, libvirtd
-from undercloud.network.drivers.dhcp import running_argv
+from undercloud.host.dnsmasq import running_argv
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(600)]
 libvirt.registerErrorHandler(lambda context, error: None, None)
@@ -203,7 +203,7 @@ def test_a_vm_pxe_boots_the_ramdisk_then_its_disk_with_router_advertisements(
     assert _leftovers(bridge_name, lab_dir) == []
 
 
-def test_without_router_advertisements_ipxe_waits_and_unknown_macs_discover(
+def test_an_unknown_mac_boots_the_discovery_ramdisk(
         connection, lab_dir, bridge_name, tiny_guest):
     network = _free_network()
     provisioning = vm = None
@@ -211,15 +211,15 @@ def test_without_router_advertisements_ipxe_waits_and_unknown_macs_discover(
         config = _config(lab_dir, bridge_name, network, {"baremetal": {
             "deploy_kernel": str(tiny_guest["folder"] / "vmlinuz"),
             "deploy_ramdisk": str(tiny_guest["folder"] / "initrd.img")}})
-        provisioning = Provisioning(config, router_advertisements=False)
+        provisioning = Provisioning(config)
         provisioning.start()
         vm = Vm(connection, lab_dir, bridge_name)
         powered_on = time.time()
         vm.domain.create()
         fetched = _wait_for_request(provisioning, "/ipxe/default.ipxe")[0]
         console = vm.wait_for("stackbox-guest: booting")
-        print(f"\nPXE without router advertisements: {fetched['at'] - powered_on:.1f} s from "
-              f"power on to the iPXE script")
+        print(f"\nPXE of an unknown MAC: {fetched['at'] - powered_on:.1f} s from power on to "
+              f"the iPXE script")
         assert f"ipa-mode=inspect BOOTIF={vm.mac}" in console
         assert "ipa-node" not in console
         leased = ipaddress.IPv4Address(fetched["client"])

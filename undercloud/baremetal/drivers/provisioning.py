@@ -49,7 +49,7 @@ def _reported():
 
 
 class Provisioning:
-    def __init__(self, config, router_advertisements: bool = True):
+    def __init__(self, config):
         section = config["baremetal"]
         self.config = config
         self.bridge = section["provisioning_bridge"]
@@ -63,7 +63,6 @@ class Provisioning:
         except ValueError as exc:
             raise ProvisioningError(f"baremetal.provisioning_address, dhcp_range and "
                                     f"inspection_range must be one IPv4 network: {exc}") from None
-        self.router_advertisements = router_advertisements
         self.folder = config.path("baremetal")
         self.boots_path = os.path.join(self.folder, "boots.json")
         self.bridge_record = os.path.join(self.folder, "bridge.json")
@@ -99,8 +98,8 @@ class Provisioning:
                                     "on ports 67 and 69); run the conductor as root")
         with _reported(), self._lock:
             os.makedirs(self.folder, mode=0o755, exist_ok=True)
-            addresses = [self.address] + ([bridge.ula(self.bridge)]
-                                          if self.router_advertisements else [])
+            # The ULA carries router advertisements: without them iPXE waits ~13 s for IPv6.
+            addresses = [self.address, bridge.ula(self.bridge)]
             bridge.ensure(self.bridge, addresses, self.bridge_record)
             self._install_loaders()
             self.images.clean_leftovers()
@@ -129,8 +128,7 @@ class Provisioning:
         return dnsmasq.argv(
             self.dnsmasq_paths, self.bridge, self.address, section["dhcp_range"],
             section["inspection_range"], self.tftp_root,
-            log_file(self.config, "baremetal-dnsmasq"), self.router_advertisements,
-            user_for(self.folder))
+            log_file(self.config, "baremetal-dnsmasq"), user=user_for(self.folder))
 
     def _install_loaders(self) -> None:
         os.makedirs(self.tftp_root, mode=0o755, exist_ok=True)
